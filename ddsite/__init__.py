@@ -1,0 +1,76 @@
+"""ddsite: custom pages for contacts and agents inside a DeskDirector External Site menu item."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, session
+from flask_wtf import CSRFProtect
+
+from . import auth, config, error_pages, security
+from .deskdirector import endpoints
+from .sessions import ServerSessionInterface, make_store
+from .state import State
+
+ROOT = Path(__file__).resolve().parent.parent
+
+csrf = CSRFProtect()
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app from defaults, DDSITE_* variables and `overrides`; no network, no sleeps."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
+    overrides = dict(overrides or {})
+    app.config.update(config.load(overrides))
+    app.config.update(
+        # CSRF: the secret lives in the server-side session, which ends with the token; a
+        # shorter time limit would only throw away what the user typed. Checked in auth.py
+        # after the expiry check so that a late POST can still become a draft.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_CHECK_DEFAULT=False,
+        SESSION_COOKIE_NAME=app.config["SESSION_COOKIE_NAME"],
+    )
+    try:
+        table = endpoints.load(app.config["ENDPOINTS_FILE"])
+    except endpoints.EndpointsFileError as exc:
+        raise config.ConfigError(f"DDSITE_ENDPOINTS_FILE: {exc}") from None
+
+    store = make_store(app)
+    app.session_interface = ServerSessionInterface(store)
+    csrf.init_app(app)
+    app.extensions["ddsite"] = State(app, store=store, endpoints=table, csrf=csrf)
+
+    security.install_log_filter(app)
+    frame_ancestors = list(app.config["DESKDIRECTOR_HOSTS"])
+    app.after_request(lambda response: security.set_security_headers(response, frame_ancestors))
+    app.url_defaults(auth.add_url_handle)
+    error_pages.register(app)
+    app.context_processor(_template_globals)
+
+    from .portal.views import bp as portal_bp
+    from .tech.views import bp as tech_bp
+
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(tech_bp)
+    app.add_url_rule("/", "index", _index)
+    app.add_url_rule("/brand.css", "brand_css", _brand_css)
+    return app
+
+
+def _template_globals() -> dict[str, Any]:
+    signed_in = bool(session.get("token")) and session.get("exp", 0) > time.time()
+    return {"signed_in": signed_in, "session_exp": session.get("exp") if signed_in else None}
+
+
+def _index():
+    raise auth.NoToken("This site opens inside DeskDirector, from a menu item in the client "
+                       "portal or in TECH. Open DeskDirector and choose the menu item.")
+
+
+def _brand_css() -> Response:
+    # A stylesheet rather than an inline style, so the CSP can stay free of 'unsafe-inline'.
+    color = current_app.config["BRAND_COLOR"]
+    return Response(f":root {{ --brand: {color}; }}\n", mimetype="text/css")

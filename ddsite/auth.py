@@ -1,0 +1,235 @@
+"""Token intake, the signed-in session, expiry, and the way back through the portal.
+
+The only module that reads the access token: views get a ready `Client` from `api()`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+from flask import Blueprint, current_app, g, redirect, request, session
+
+from . import drafts
+from .config import normalise_origin
+from .deskdirector.client import Client
+from .deskdirector.errors import Forbidden, NotFound, TokenRejected, Unavailable
+from .deskdirector.models import User
+from .sessions import URL_HANDLE
+from .state import state
+
+TOKEN_PARAMS = ("access_token", "host")
+APP_LABELS = {"portal": "a contact", "tech": "an agent"}
+
+
+class PageError(Exception):
+    """An error with its own page: status, heading and what the user can do."""
+
+    status_code = 400
+    heading = "Something went wrong"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NoToken(PageError):
+    """No session and no access_token: the page was not opened from DeskDirector."""
+
+    heading = "Open this page from DeskDirector"
+
+
+class UnknownHost(PageError):
+    """`host` is not on the operator's allow-list."""
+
+    heading = "This DeskDirector instance is not allowed"
+
+
+class MalformedToken(PageError):
+    """The access token is not a readable JWT with an `exp`."""
+
+    heading = "The sign-in link is not valid"
+
+
+class WrongApp(PageError):
+    """A contact's token on an agent page or the other way round."""
+
+    status_code = 403
+    heading = "This page is for another kind of user"
+
+
+class SessionEnded(Exception):
+    """The token has expired or DeskDirector rejected it: the user must come back via the portal."""
+
+    def __init__(self, host: str | None, app: str, ticket_id: int | None = None,
+                 draft_saved: bool = False) -> None:
+        super().__init__("session ended")
+        self.host = host
+        self.app = app
+        self.ticket_id = ticket_id
+        self.draft_saved = draft_saved
+
+
+def protect(bp: Blueprint, app_name: str) -> None:
+    """Require a live session for `app_name` on every page of `bp` (intake included)."""
+    bp.before_request(lambda: require_session(app_name))
+
+
+def require_session(app_name: str):
+    """Intake a token, confirm how the handle travels, or check the session for this request."""
+    if "access_token" in request.args:
+        return intake(app_name)
+    if URL_HANDLE in request.args and session.get("transport") == "pending":
+        response = settle_transport()
+        if response is not None:
+            return response
+    if not session.get("token"):
+        raise NoToken("This page opens from a menu item in DeskDirector. Open DeskDirector and "
+                      "choose the menu item again.")
+    if session.get("app") != app_name:
+        raise WrongApp(_wrong_app_detail(session.get("app"), app_name))
+    g.session_in_url = session.get("transport") == "url"
+    if request.method == "POST":
+        state().csrf.protect()
+    if session["exp"] <= time.time():
+        saved = request.method == "POST" and drafts.keep(request.endpoint, request.form)
+        raise SessionEnded(session["host"], app_name, ticket_in_context(), draft_saved=saved)
+    return None
+
+
+def intake(app_name: str):
+    """Turn `?access_token=…&host=…` into a fresh server-side session and a clean URL."""
+    host = allowed_host(request.args.get("host"))
+    g.tenant_host = host
+    token = request.args.get("access_token", "").strip()
+    if not token:
+        raise NoToken("The link from DeskDirector carried no access token. Open the menu item in "
+                      "DeskDirector again; if this keeps happening, ask your administrator to "
+                      "tick “Access Token” on the menu item.")
+    exp = token_expiry(token)
+    if exp <= time.time():
+        raise SessionEnded(host, app_name, ticket_in_context())
+    client = state().client(host, token)
+    try:
+        user = client.me(app_name)
+    except TokenRejected:
+        raise SessionEnded(host, app_name, ticket_in_context()) from None
+    except Forbidden:
+        other = "tech" if app_name == "portal" else "portal"
+        raise WrongApp(_wrong_app_detail(other, app_name)) from None
+    except NotFound:
+        raise Unavailable("DeskDirector does not know the sign-in check ddsite uses; the "
+                          "administrator may need to correct DDSITE_ENDPOINTS_FILE.") from None
+    session.rotate()
+    session.update({"host": host, "token": token, "exp": exp, "app": app_name,
+                    "user": user.to_session(), "transport": "pending"})
+    query = [(k, v) for k, v in request.args.items(multi=True) if k not in TOKEN_PARAMS]
+    query.append((URL_HANDLE, session.handle))
+    return redirect(f"{request.path}?{urlencode(query)}", code=303)
+
+
+def settle_transport():
+    """Second leg of intake: did the cookie come back? If so, drop the handle from the URL."""
+    if session.from_url:
+        session["transport"] = "url"  # cookie blocked: the handle stays in every URL
+        return None
+    session["transport"] = "cookie"
+    query = [(k, v) for k, v in request.args.items(multi=True) if k != URL_HANDLE]
+    return redirect(request.path + (f"?{urlencode(query)}" if query else ""), code=303)
+
+
+def allowed_host(raw: str | None) -> str:
+    """The normalised `host`, if the operator allows it; with one host configured it may be omitted."""
+    hosts = current_app.config["DESKDIRECTOR_HOSTS"]
+    if not raw:
+        if len(hosts) == 1:
+            return hosts[0]
+        raise UnknownHost("The link from DeskDirector did not say which instance it came from. "
+                          "Ask your administrator to tick “Access Token” on the menu item.")
+    origin = normalise_origin(raw.rstrip("/"))
+    if origin is None or origin not in hosts:
+        raise UnknownHost(f"“{raw}” is not one of the DeskDirector instances this site works with. "
+                          "If it should be, the administrator adds it to DDSITE_DESKDIRECTOR_HOSTS.")
+    return origin
+
+
+def token_expiry(token: str) -> float:
+    """`exp` of the JWT; the signature is checked when DDSITE_JWT_PUBLIC_KEYS is configured."""
+    keys = state().jwt_keys()
+    options = {"verify_exp": False, "verify_aud": False, "require": ["exp"]}
+    try:
+        if not keys:
+            claims = jwt.decode(token, options={**options, "verify_signature": False})
+        else:
+            claims = _verified_claims(token, keys, options)
+    except jwt.PyJWTError:
+        raise MalformedToken("The access token from DeskDirector could not be read. Open the menu "
+                             "item in DeskDirector again.") from None
+    exp = claims.get("exp")
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
+        raise MalformedToken("The access token from DeskDirector has no expiry time.")
+    return float(exp)
+
+
+def _verified_claims(token: str, keys: list, options: dict) -> dict[str, Any]:
+    # Keys rotate every 30 days, so the file may hold several; any one may have signed.
+    for key in keys:
+        try:
+            return jwt.decode(token, key=key, algorithms=["RS256", "RS384", "RS512"],
+                              options=options)
+        except jwt.InvalidSignatureError:
+            continue
+    raise jwt.InvalidSignatureError("no configured key matches")
+
+
+def _wrong_app_detail(token_app: str | None, page_app: str) -> str:
+    token_user = APP_LABELS.get(token_app or "", "another kind of user")
+    page_users = {"portal": "contacts", "tech": "agents"}[page_app]
+    return (f"You are signed in as {token_user}, and these pages are for "
+            f"{page_users}. Open the menu item from the "
+            f"{'TECH' if page_app == 'tech' else 'client portal'} instead.")
+
+
+def ticket_in_context() -> int | None:
+    """The ticket this page is about, for a deep link back into the portal."""
+    value = (request.view_args or {}).get("ticket_id")
+    return value if isinstance(value, int) else None
+
+
+def current_user() -> User:
+    """The signed-in contact or agent, as who-am-I said at intake (never asked again)."""
+    return User.from_session(session["user"])
+
+
+def api() -> Client:
+    """A DeskDirector client acting as the signed-in user."""
+    return state().client(session["host"], session["token"])
+
+
+def seconds_left() -> int:
+    """Seconds until the token ends (0 when it has)."""
+    return max(int(session.get("exp", 0) - time.time()), 0)
+
+
+def end_session() -> None:
+    """Forget the token (DeskDirector rejected it); the tenant is kept for the expiry page."""
+    session["exp"] = 0
+
+
+def return_url(host: str, app_name: str, ticket_id: int | None = None) -> str:
+    """Where to reopen the menu item through the portal; built only from the validated host."""
+    config = current_app.config
+    if ticket_id is not None:
+        template = config["TECH_TICKET_URL" if app_name == "tech" else "PORTAL_TICKET_URL"]
+    else:
+        template = config["TECH_RETURN_URL" if app_name == "tech" else "PORTAL_RETURN_URL"]
+    return template.format(host=host, ticket_id=ticket_id if ticket_id is not None else "")
+
+
+def add_url_handle(endpoint: str, values: dict) -> None:
+    """URL processor: carry the session handle in every ddsite URL when cookies are blocked."""
+    if endpoint != "static" and g.get("session_in_url") and session.handle:
+        values.setdefault(URL_HANDLE, session.handle)
+

@@ -1,0 +1,235 @@
+"""DeskDirector API client: pooled connections, timeouts, GET retries, typed errors, fan-out."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .endpoints import Endpoint
+from .errors import DeskDirectorError, Forbidden, Invalid, NotFound, TokenRejected, Unavailable
+from .models import Page, Ref, Ticket, TicketSummary, User, parse_refs
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({502, 503, 504})
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "traceparent")
+
+
+class Transport:
+    """Per-process HTTP state: one keep-alive session per upstream host and a thread pool."""
+
+    def __init__(self, *, connect_timeout: float, read_timeout: float, get_retries: int,
+                 retry_backoff: float, max_parallel_calls: int) -> None:
+        self.timeout = (connect_timeout, read_timeout)
+        self.get_retries = get_retries
+        self.retry_backoff = retry_backoff
+        self.max_parallel_calls = max_parallel_calls
+        self._sessions: dict[str, requests.Session] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def session_for(self, host: str) -> requests.Session:
+        """The pooled session for one DeskDirector origin, created on first use."""
+        with self._lock:
+            session = self._sessions.get(host)
+            if session is None:
+                session = requests.Session()
+                # Retries are ours (GET only); the adapter just pools connections.
+                adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.max_parallel_calls * 2,
+                                      max_retries=0)
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                self._sessions[host] = session
+            return session
+
+    def run_parallel(self, calls: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
+        """Run independent calls concurrently; return their results by name, or raise the first error."""
+        if len(calls) < 2:
+            return {name: call() for name, call in calls.items()}
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.max_parallel_calls,
+                                                    thread_name_prefix="deskdirector")
+            executor = self._executor
+        futures = {name: executor.submit(call) for name, call in calls.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+    def close(self) -> None:
+        """Close pooled connections and the thread pool."""
+        with self._lock:
+            for session in self._sessions.values():
+                session.close()
+            self._sessions.clear()
+            if self._executor is not None:
+                self._executor.shutdown(wait=False)
+                self._executor = None
+
+
+class Client:
+    """DeskDirector's API as one user (their access token) on one instance."""
+
+    def __init__(self, transport: Transport, endpoints: Mapping[str, Endpoint], host: str,
+                 token: str) -> None:
+        self._transport = transport
+        self._endpoints = endpoints
+        self.host = host
+        self._token = token
+
+    def __repr__(self) -> str:  # never show the token
+        return f"<Client {self.host}>"
+
+    # ---- the one way out -------------------------------------------------------------------
+    def call(self, name: str, *, params: Mapping[str, Any] | None = None,
+             json: Any = None, **path_values: Any) -> Any:
+        """Call endpoint `name` and return the decoded JSON (None for an empty body)."""
+        endpoint = self._endpoints[name]
+        url = self.host + endpoint.url_path(**path_values)
+        attempts = 1 + (self._transport.get_retries if endpoint.method == "GET" else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self._send(endpoint.method, url, params, json)
+            except Unavailable as exc:
+                if attempt == attempts or not exc.retryable:
+                    raise
+            else:
+                if response.status_code not in RETRY_STATUSES or attempt == attempts:
+                    return self._result(endpoint, response)
+            time.sleep(self._transport.retry_backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    def _send(self, method: str, url: str, params, body) -> requests.Response:
+        session = self._transport.session_for(self.host)
+        headers = {"Authorization": f"DdAccessToken {self._token}", "Accept": "application/json"}
+        started = time.monotonic()
+        path = url[len(self.host):]
+        try:
+            response = session.request(method, url, params=params, json=body, headers=headers,
+                                       timeout=self._transport.timeout)
+        except requests.Timeout as exc:
+            log.warning("DeskDirector %s %s timed out", method, path)
+            error = Unavailable("DeskDirector did not answer in time.", timed_out=True)
+            # A connect timeout never reached DeskDirector; a read timeout is not retried
+            # because it would multiply the wait the user already had.
+            error.retryable = isinstance(exc, requests.ConnectTimeout)
+            raise error from None
+        except requests.RequestException as exc:
+            log.warning("DeskDirector %s %s failed: %s", method, path, type(exc).__name__)
+            raise Unavailable("DeskDirector could not be reached.", retryable=True) from None
+        log.info("DeskDirector %s %s -> %s in %.0f ms (request id %s)", method, path,
+                 response.status_code, (time.monotonic() - started) * 1000,
+                 _request_id(response) or "-")
+        return response
+
+    def _result(self, endpoint: Endpoint, response: requests.Response) -> Any:
+        if response.status_code < 400:
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                raise Unavailable("DeskDirector sent a reply ddsite cannot read.",
+                                  upstream_status=response.status_code) from None
+        raise _error_for(response)
+
+    # ---- operations, by app ----------------------------------------------------------------
+    def me(self, app: str) -> User:
+        """Who the token belongs to (`app` is "portal" or "tech")."""
+        return User.parse(self.call(f"{app}.me"))
+
+    def tickets(self, app: str, *, skip: int = 0, take: int = 20, status: str = "open",
+                search: str = "", assigned: str | None = None) -> Page:
+        """One page of tickets the user may see."""
+        params = {"status": status, "skip": skip, "take": take}
+        if search:
+            params["search"] = search
+        if assigned:
+            params["assigned"] = assigned
+        data = self.call(f"{app}.tickets", params=params)
+        return Page.parse(data, TicketSummary, skip=skip, take=take)
+
+    def ticket(self, app: str, ticket_id: int) -> Ticket:
+        """A whole ticket with its notes."""
+        return Ticket.parse(self.call(f"{app}.ticket", ticket_id=ticket_id))
+
+    def add_note(self, app: str, ticket_id: int, text: str, *, internal: bool = False) -> Any:
+        """Add a note to a ticket as the user; never retried."""
+        body: dict[str, Any] = {"note": text}
+        if app == "tech":
+            body["isInternal"] = internal
+        return self.call(f"{app}.add_note", ticket_id=ticket_id, json=body)
+
+    def create_ticket(self, *, summary: str, description: str, request_type_id: Any,
+                      priority_id: Any = None) -> Ticket:
+        """Raise a new request as the contact."""
+        body: dict[str, Any] = {"summary": summary, "description": description,
+                                "requestType": {"id": request_type_id}}
+        if priority_id is not None:
+            body["priority"] = {"id": priority_id}
+        return Ticket.parse(self.call("portal.create_ticket", json=body))
+
+    def update_ticket(self, ticket_id: int, changes: Mapping[str, Any]) -> Ticket:
+        """PATCH only the changed fields (JSON merge-patch) onto a ticket."""
+        return Ticket.parse(self.call("tech.update_ticket", ticket_id=ticket_id, json=dict(changes)))
+
+    def lookup(self, name: str) -> list[Ref]:
+        """A look-up list: portal.request_types, portal.priorities, tech.statuses, …"""
+        return parse_refs(self.call(name))
+
+    def parallel(self, **calls: Callable[[], Any]) -> dict[str, Any]:
+        """Run independent reads concurrently: client.parallel(a=lambda: …, b=lambda: …)."""
+        return self._transport.run_parallel(calls)
+
+
+def _request_id(response: requests.Response) -> str | None:
+    for header in _REQUEST_ID_HEADERS:
+        if header in response.headers:
+            return response.headers[header]
+    return None
+
+
+def _error_for(response: requests.Response) -> DeskDirectorError:
+    """Map an error reply to a typed error, keeping DeskDirector's own message and field errors."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    body = body if isinstance(body, dict) else {}
+    message = next((body[k] for k in ("message", "errorMessage", "title", "detail")
+                    if isinstance(body.get(k), str) and body[k]), "")
+    kwargs = {"upstream_status": status, "request_id": _request_id(response)}
+    if status == 401:
+        return TokenRejected(message or "DeskDirector no longer accepts this session.", **kwargs)
+    if status == 403:
+        return Forbidden(message or "DeskDirector does not allow this for your account.", **kwargs)
+    if status == 404:
+        return NotFound(message or "DeskDirector has no such item.", **kwargs)
+    if status in (400, 409, 422):
+        return Invalid(message or "DeskDirector did not accept the input.",
+                       field_errors=_field_errors(body), **kwargs)
+    if status >= 500:
+        return Unavailable(f"DeskDirector answered with an error (HTTP {status}).", **kwargs)
+    return DeskDirectorError(f"DeskDirector answered HTTP {status}.", **kwargs)
+
+
+def _field_errors(body: dict) -> dict[str, list[str]]:
+    raw = body.get("errors") or body.get("fieldErrors") or {}
+    errors: dict[str, list[str]] = {}
+    if isinstance(raw, dict):
+        for field, messages in raw.items():
+            messages = messages if isinstance(messages, list) else [messages]
+            key = str(field)[:1].lower() + str(field)[1:]
+            errors[key] = [str(m) for m in messages if m]
+    elif isinstance(raw, list):
+        for item in raw:
+            if isinstance(item, dict) and item.get("field"):
+                key = str(item["field"])[:1].lower() + str(item["field"])[1:]
+                errors.setdefault(key, []).append(str(item.get("message", "is not valid")))
+    return errors

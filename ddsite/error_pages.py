@@ -1,0 +1,91 @@
+"""One handler per error class: each renders a page that says what happened and what to do."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, render_template, request, session
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from . import auth
+from .deskdirector.errors import DeskDirectorError, Forbidden, NotFound, TokenRejected, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Flask) -> None:
+    """Install the error handlers on `app`."""
+    app.register_error_handler(auth.PageError, page_error)
+    app.register_error_handler(auth.SessionEnded, session_ended)
+    app.register_error_handler(TokenRejected, token_rejected)
+    app.register_error_handler(Forbidden, forbidden)
+    app.register_error_handler(NotFound, not_found)
+    app.register_error_handler(Unavailable, unavailable)
+    app.register_error_handler(DeskDirectorError, unexpected_upstream)
+    app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(HTTPException, http_error)
+
+
+def _render(status: int, heading: str, detail: str, **context):
+    return render_template("errors/error.html", heading=heading, detail=detail,
+                           status=status, **context), status
+
+
+def page_error(error: auth.PageError):
+    return _render(error.status_code, error.heading, error.detail)
+
+
+def session_ended(error: auth.SessionEnded):
+    link = auth.return_url(error.host, error.app, error.ticket_id) if error.host else None
+    return render_template("errors/session_ended.html", reopen_url=link, app_name=error.app,
+                           draft_saved=error.draft_saved), 401
+
+
+def token_rejected(error: TokenRejected):
+    auth.end_session()
+    return session_ended(auth.SessionEnded(session.get("host"), session.get("app", "portal"),
+                                           auth.ticket_in_context()))
+
+
+def forbidden(error: Forbidden):
+    return _render(403, "Not allowed", f"DeskDirector says: {error.message}")
+
+
+def not_found(error: NotFound):
+    return _render(404, "Not found", "DeskDirector has no such item, or your account may not "
+                   "see it. It may have been removed or merged.")
+
+
+def unavailable(error: Unavailable):
+    if error.timed_out:
+        detail = "DeskDirector took too long to answer. It may be busy; try again in a moment."
+    else:
+        detail = f"{error.message} Try again in a moment."
+    retry_url = request.full_path if session.get("token") and request.method == "GET" else None
+    reopen_url = None
+    if retry_url is None and g.get("tenant_host"):
+        reopen_url = auth.return_url(g.tenant_host, _app_of_request())
+    return _render(error.status_code, "DeskDirector is not answering", detail,
+                   retry_url=retry_url, reopen_url=reopen_url)
+
+
+def unexpected_upstream(error: DeskDirectorError):
+    log.warning("DeskDirector answered HTTP %s (request id %s)", error.upstream_status,
+                error.request_id or "-")
+    return _render(502, "DeskDirector gave an unexpected answer",
+                   f"{error.message} Try again; if it keeps happening, tell your administrator.")
+
+
+def csrf_failed(error: CSRFError):
+    return _render(400, "The form could not be sent",
+                   "The form was too old or did not come from this page. Nothing was sent; "
+                   "reload the page and try again.")
+
+
+def http_error(error: HTTPException):
+    return _render(error.code or 500, error.name, error.description or "")
+
+
+def _app_of_request() -> str:
+    return "tech" if request.path.startswith("/tech") else "portal"

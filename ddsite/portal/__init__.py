@@ -1,0 +1,1 @@
+"""Pages for contacts, inside the client portal."""

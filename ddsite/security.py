@@ -1,0 +1,79 @@
+"""Response headers for life in a DeskDirector iframe, and a log filter that strips tokens."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, Response, request
+
+_TOKEN_PATTERNS = [
+    (re.compile(r"(access_token=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
+    (re.compile(r"(ddsid=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
+    (re.compile(r"((?:DdAccessToken|DdApi|Bearer)\s+)\S+", re.IGNORECASE), r"\1[redacted]"),
+    # Any JWT, wherever it appears.
+    (re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*"), "[redacted-jwt]"),
+]
+
+
+def redact(text: str) -> str:
+    """Text with access tokens, session handles and JWTs replaced."""
+    for pattern, replacement in _TOKEN_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Strips tokens from a record's message, its arguments and its formatted exception."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: keep what we can, still redacted
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+REDACTING_FILTER = RedactingFilter()
+# Loggers whose records may carry a request line or an upstream URL.
+_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "ddsite", "urllib3", "flask.app")
+
+
+def install_log_filter(app: Flask) -> None:
+    """Attach the redacting filter to every logger (and handler) that may see a token."""
+    # Filters on a logger do not see records of its children, so each ddsite module's logger
+    # (all exist once the package is imported) gets its own.
+    ours = [name for name in logging.root.manager.loggerDict if name.startswith("ddsite.")]
+    for name in (*_LOGGERS, *ours, app.logger.name):
+        logger = logging.getLogger(name)
+        if REDACTING_FILTER not in logger.filters:
+            logger.addFilter(REDACTING_FILTER)
+    for handler in logging.getLogger().handlers:
+        if REDACTING_FILTER not in handler.filters:
+            handler.addFilter(REDACTING_FILTER)
+
+
+def content_security_policy(frame_ancestors: list[str]) -> str:
+    """The CSP for every page: own resources only, framed only by the configured instances."""
+    ancestors = " ".join(frame_ancestors) or "'none'"
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; "
+            f"frame-ancestors {ancestors}")
+
+
+def set_security_headers(response: Response, frame_ancestors: list[str]) -> Response:
+    """Add CSP, Referrer-Policy, nosniff and no-store (on everything but static files)."""
+    response.headers["Content-Security-Policy"] = content_security_policy(frame_ancestors)
+    # Same-origin: our own pages get a Referer (flask-wtf's HTTPS check needs it), nobody else.
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.pop("X-Frame-Options", None)
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,111 @@
+"""Server-side sessions: the browser holds an opaque handle, the data lives in a cachelib store.
+
+The handle travels in a `Partitioned` cookie, or, when the browser blocks even that, in the URL
+(`ddsid`), as decided once during intake (see auth.py).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from cachelib import BaseCache, FileSystemCache, RedisCache
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+URL_HANDLE = "ddsid"
+_KEY_PREFIX = "session:"
+# Seconds of the session kept beyond the token's end, so the expiry page still knows the tenant.
+_GRACE = 15 * 60
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    """Session data plus its handle; `rotate()` gives it a new handle and drops the old one."""
+
+    def __init__(self, initial: dict | None = None, handle: str | None = None,
+                 from_url: bool = False) -> None:
+        def on_update(self: ServerSession) -> None:
+            self.modified = True
+
+        super().__init__(initial, on_update)
+        self.handle = handle
+        self.from_url = from_url
+        self.discarded: list[str] = []
+        self.modified = False
+
+    def rotate(self) -> None:
+        """Start over: clear the data and issue a new handle (no fixation)."""
+        if self.handle:
+            self.discarded.append(self.handle)
+        self.clear()
+        self.handle = new_handle()
+        self.from_url = False
+        self.modified = True
+
+
+def new_handle() -> str:
+    """An unguessable session handle."""
+    return secrets.token_urlsafe(32)
+
+
+def make_store(app: Flask) -> BaseCache:
+    """FileSystemCache in the instance folder, or Redis when DDSITE_REDIS_URL is set."""
+    redis_url = app.config.get("REDIS_URL")
+    if redis_url:
+        import redis
+
+        return RedisCache(host=redis.Redis.from_url(redis_url), key_prefix="ddsite:")
+    folder = app.config.get("SESSION_DIR") or f"{app.instance_path}/sessions"
+    return FileSystemCache(folder, threshold=0, mode=0o600)
+
+
+class ServerSessionInterface(SessionInterface):
+    """Flask session interface over a cachelib store."""
+
+    def __init__(self, store: BaseCache) -> None:
+        self.store = store
+
+    def _handle_from(self, app: Flask, request: Request) -> tuple[str | None, bool]:
+        cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
+        if cookie:
+            return cookie, False
+        handle = request.args.get(URL_HANDLE) or request.form.get(URL_HANDLE)
+        return (handle, True) if handle else (None, False)
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        handle, from_url = self._handle_from(app, request)
+        data = self.store.get(_KEY_PREFIX + handle) if handle else None
+        if not isinstance(data, dict):
+            return ServerSession()
+        # A handle in the URL counts only for a session that intake found cookie-less, so a
+        # crafted link cannot push someone else's session onto a browser that keeps cookies.
+        if from_url and data.get("transport") not in ("url", "pending"):
+            return ServerSession()
+        return ServerSession(data, handle=handle, from_url=from_url)
+
+    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        for handle in session.discarded:
+            self.store.delete(_KEY_PREFIX + handle)
+        session.discarded.clear()
+        if not session.handle:
+            return  # anonymous: nothing stored, no cookie
+        if not session:
+            self.store.delete(_KEY_PREFIX + session.handle)
+            response.delete_cookie(app.config["SESSION_COOKIE_NAME"], path="/", secure=True,
+                                   samesite="None",
+                                   partitioned=app.config["SESSION_COOKIE_PARTITIONED"])
+            return
+        if session.modified:
+            self.store.set(_KEY_PREFIX + session.handle, dict(session), timeout=_lifetime(session))
+        if session.get("transport") != "url":
+            response.set_cookie(
+                app.config["SESSION_COOKIE_NAME"], session.handle, max_age=_lifetime(session),
+                path="/", secure=True, httponly=True, samesite="None",
+                partitioned=app.config["SESSION_COOKIE_PARTITIONED"])
+
+
+def _lifetime(session: dict[str, Any]) -> int:
+    """Seconds until the token ends, plus a grace period for the expiry page."""
+    return max(int(session.get("exp", 0) - time.time()), 0) + _GRACE

@@ -1,0 +1,60 @@
+"""Per-app state kept in `app.extensions["ddsite"]`: store, HTTP transport, endpoints, keys."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+
+from cachelib import BaseCache
+from flask import Flask, current_app
+from flask_wtf import CSRFProtect
+
+from .deskdirector.client import Client, Transport
+from .deskdirector.endpoints import Endpoint
+
+
+class State:
+    """What one ddsite app shares across requests."""
+
+    def __init__(self, app: Flask, *, store: BaseCache, endpoints: Mapping[str, Endpoint],
+                 csrf: CSRFProtect) -> None:
+        config = app.config
+        self.store = store
+        self.endpoints = endpoints
+        self.csrf = csrf
+        self.transport = Transport(
+            connect_timeout=config["CONNECT_TIMEOUT"], read_timeout=config["READ_TIMEOUT"],
+            get_retries=config["GET_RETRIES"], retry_backoff=config["RETRY_BACKOFF"],
+            max_parallel_calls=config["MAX_PARALLEL_CALLS"])
+        self._jwt_keys_path = config["JWT_PUBLIC_KEYS"]
+        self._jwt_keys: list | None = None
+        self._lock = threading.Lock()
+
+    def client(self, host: str, token: str) -> Client:
+        """A client for one user on one (already validated) instance."""
+        return Client(self.transport, self.endpoints, host, token)
+
+    def jwt_keys(self) -> list:
+        """DeskDirector's public keys from DDSITE_JWT_PUBLIC_KEYS, read once; [] when unset."""
+        if not self._jwt_keys_path:
+            return []
+        with self._lock:
+            if self._jwt_keys is None:
+                self._jwt_keys = load_public_keys(self._jwt_keys_path)
+            return self._jwt_keys
+
+
+def load_public_keys(path: str) -> list:
+    """Every PEM public key in the file (DeskDirector rotates keys, so there may be several)."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    with open(path, "rb") as handle:
+        text = handle.read()
+    marker = b"-----END PUBLIC KEY-----"
+    blocks = [block + marker for block in text.split(marker) if b"-----BEGIN" in block]
+    return [load_pem_public_key(block.strip()) for block in blocks]
+
+
+def state() -> State:
+    """The current app's ddsite state."""
+    return current_app.extensions["ddsite"]

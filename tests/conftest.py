@@ -1,0 +1,123 @@
+"""Shared fixtures: a fresh app per test, a DeskDirector mock, tokens, and a token-leak guard."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import jwt
+import pytest
+import responses
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask.testing import FlaskClient
+
+from ddsite import create_app
+
+HOST = "https://dd.example.com"
+OTHER_HOST = "https://help.example.net"
+ISSUED_TOKENS: set[str] = set()
+_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def make_token(user_id: str = "acme~c~7", *, expires_in: float = 3600, key=_KEY, **claims) -> str:
+    """An RS256 JWT like DeskDirector's; remembered so no response or log may contain it."""
+    now = int(time.time())
+    payload = {"sub": user_id, "userId": user_id, "database": "acme", "iat": now,
+               "exp": now + expires_in, **claims}
+    token = jwt.encode(payload, key, algorithm="RS256")
+    ISSUED_TOKENS.add(token)
+    return token
+
+
+def public_key_pem(key=_KEY) -> bytes:
+    """PEM of the test signing key."""
+    from cryptography.hazmat.primitives import serialization
+
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def assert_no_token(text: str, where: str) -> None:
+    """Fail when `text` contains any token issued in this test."""
+    for token in ISSUED_TOKENS:
+        assert token not in text, f"an access token leaked into {where}"
+    assert "access_token=" not in text or where == "request", f"access_token= in {where}"
+
+
+class LeakCheckingClient(FlaskClient):
+    """A test client that fails the test when a response carries a token."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        for name, value in response.headers.items():
+            assert_no_token(value, f"the {name} header")
+        if not response.is_streamed:
+            assert_no_token(response.get_data(as_text=True), "a response body")
+        return response
+
+
+@pytest.fixture(autouse=True)
+def no_token_in_logs(caplog):
+    """Every test: no captured log record may contain a token issued during it."""
+    ISSUED_TOKENS.clear()
+    caplog.set_level(logging.DEBUG)
+    yield
+    for record in caplog.records:
+        assert_no_token(record.getMessage(), f"a log record from {record.name}")
+        if record.exc_text:
+            assert_no_token(record.exc_text, "a logged exception")
+
+
+@pytest.fixture
+def config(tmp_path):
+    """A fresh configuration dict for this test only."""
+    return {"TESTING": True, "SECRET_KEY": "test-secret", "DESKDIRECTOR_HOSTS": [HOST],
+            "SESSION_DIR": str(tmp_path / "sessions"), "RETRY_BACKOFF": 0,
+            "WTF_CSRF_SSL_STRICT": False}
+
+
+@pytest.fixture
+def app(config, monkeypatch):
+    """The app, built from the test's config and no DDSITE_* variables of the machine."""
+    for name in list(__import__("os").environ):
+        if name.startswith("DDSITE_"):
+            monkeypatch.delenv(name)
+    app = create_app(config)
+    app.test_client_class = LeakCheckingClient
+    yield app
+    app.extensions["ddsite"].transport.close()
+
+
+@pytest.fixture
+def client(app):
+    """A leak-checking test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def dd():
+    """DeskDirector, mocked; every registered reply must be used."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+CONTACT = {"id": "acme~c~7", "userName": "pat@acme.test", "firstName": "Pat", "lastName": "Lee",
+           "email": "pat@acme.test", "company": {"id": 3, "name": "Acme Pty"}}
+AGENT = {"id": "acme~m~2", "userName": "sam@msp.test", "name": "Sam Agent",
+         "email": "sam@msp.test", "company": {"id": 1, "name": "The MSP"}}
+
+
+def sign_in(client, dd, app_name: str = "portal", *, user: dict | None = None,
+            host: str = HOST, expires_in: float = 3600, path: str | None = None) -> str:
+    """Open `path` as DeskDirector would, follow intake, and return the token used."""
+    user = user or (CONTACT if app_name == "portal" else AGENT)
+    me = "/api/v2/user/client" if app_name == "portal" else "/api/v2/user/member"
+    dd.add(responses.GET, host + me, json=user)
+    token = make_token(user["id"], expires_in=expires_in)
+    path = path or f"/{app_name}/"
+    joiner = "&" if "?" in path else "?"
+    response = client.get(f"{path}{joiner}access_token={token}&host={host}")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    second = client.get(response.headers["Location"])
+    assert second.status_code == 303
+    return token
