@@ -1,0 +1,103 @@
+"""The `ddsite` command: demo, run, check."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import requests
+
+from . import config as config_module
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `ddsite` console script."""
+    parser = argparse.ArgumentParser(prog="ddsite", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the DeskDirector sandbox and the site together")
+    demo.add_argument("--sandbox-port", type=int, default=0, help="port of the sandbox (localhost)")
+    demo.add_argument("--site-port", type=int, default=0, help="port of the site (127.0.0.1)")
+    demo.add_argument("--token-ttl", type=_positive_int, default=3600,
+                      help="lifetime of sandbox tokens in seconds (default 3600)")
+    demo.add_argument("--latency", type=_non_negative_float, default=0.0,
+                      help="seconds added to every sandbox API call")
+    demo.add_argument("--error-rate", type=_rate, default=0.0,
+                      help="share of sandbox API calls that fail, 0 to 1")
+
+    run = commands.add_parser("run", help="serve the site (development server)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=5000)
+
+    commands.add_parser("check", help="print the configuration and whether each instance answers")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(sandbox_port=args.sandbox_port, site_port=args.site_port,
+                            token_ttl=args.token_ttl, latency=args.latency,
+                            error_rate=args.error_rate)
+        if args.command == "run":
+            return _run(args.host, args.port)
+        return check()
+    except config_module.ConfigError as exc:
+        print(f"ddsite: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(host: str, port: int) -> int:
+    from . import create_app
+
+    app = create_app()
+    app.run(host=host, port=port)
+    return 0
+
+
+def check(out=None) -> int:
+    """Print the effective configuration (secrets masked) and probe each DeskDirector host."""
+    from . import create_app
+
+    out = out or sys.stdout
+    config = create_app().config  # validates the variables and the endpoints file
+    print("Effective configuration:", file=out)
+    for key, value in config_module.masked(config).items():
+        print(f"  {key} = {value}", file=out)
+    print("DeskDirector instances:", file=out)
+    failures = 0
+    for host in config["DESKDIRECTOR_HOSTS"]:
+        try:
+            response = requests.get(host + "/", timeout=(config["CONNECT_TIMEOUT"], 10),
+                                    allow_redirects=False)
+            print(f"  {host}: answers (HTTP {response.status_code})", file=out)
+        except requests.RequestException as exc:
+            failures += 1
+            print(f"  {host}: does not answer ({type(exc).__name__})", file=out)
+    return 1 if failures else 0
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _rate(raw: str) -> float:
+    value = float(raw)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The DeskDirector client: what it sends, retries, error mapping, pooling, fan-out."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+import responses
+
+from ddsite.deskdirector.client import Client, Transport
+from ddsite.deskdirector.endpoints import DEFAULT_ENDPOINTS
+from ddsite.deskdirector.errors import (
+    DeskDirectorError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TokenRejected,
+    Unavailable,
+)
+
+from .conftest import HOST, make_token
+
+TICKETS = HOST + "/api/v4/tech/tickets"
+
+
+@pytest.fixture
+def transport():
+    transport = Transport(connect_timeout=2, read_timeout=7, get_retries=2, retry_backoff=0,
+                          max_parallel_calls=4)
+    yield transport
+    transport.close()
+
+
+@pytest.fixture
+def token():
+    return make_token("acme~m~2")
+
+
+@pytest.fixture
+def api(transport, token):
+    return Client(transport, DEFAULT_ENDPOINTS, HOST, token)
+
+
+def test_every_call_sends_the_token_accept_and_a_timeout(api, dd, token):
+    dd.add(responses.GET, TICKETS, json={"total": 0, "results": []})
+    dd.add(responses.POST, TICKETS + "/5/notes", json={"id": 1})
+    api.tickets("tech", status="open", assigned="me")
+    api.add_note("tech", 5, "hi", internal=True)
+    for call in dd.calls:
+        assert call.request.headers["Authorization"] == f"DdAccessToken {token}"
+        assert call.request.headers["Accept"] == "application/json"
+        assert call.request.req_kwargs["timeout"] == (2, 7)
+    assert "assigned=me" in dd.calls[0].request.url and "status=open" in dd.calls[0].request.url
+    assert dd.calls[1].request.body == b'{"note": "hi", "isInternal": true}'
+
+
+def test_get_is_retried_on_503_then_succeeds(api, dd):
+    dd.add(responses.GET, TICKETS, status=503)
+    dd.add(responses.GET, TICKETS, json={"total": 1, "results": [{"id": 9, "summary": "x"}]})
+    page = api.tickets("tech")
+    assert [t.id for t in page.items] == [9]
+    assert len(dd.calls) == 2
+
+
+def test_get_is_retried_on_connection_error(api, dd):
+    dd.add(responses.GET, TICKETS, body=requests.ConnectionError("reset"))
+    dd.add(responses.GET, TICKETS, json=[])
+    assert api.tickets("tech").items == []
+
+
+def test_get_gives_up_after_the_configured_retries(api, dd):
+    for _ in range(3):
+        dd.add(responses.GET, TICKETS, status=502)
+    with pytest.raises(Unavailable):
+        api.tickets("tech")
+    assert len(dd.calls) == 3
+
+
+def test_read_timeout_is_not_retried(api, dd):
+    dd.add(responses.GET, TICKETS, body=requests.ReadTimeout())
+    with pytest.raises(Unavailable) as caught:
+        api.tickets("tech")
+    assert caught.value.timed_out and caught.value.status_code == 504
+    assert len(dd.calls) == 1
+
+
+def test_post_is_never_retried(api, dd):
+    dd.add(responses.POST, TICKETS + "/5/notes", status=503)
+    with pytest.raises(Unavailable):
+        api.add_note("tech", 5, "once only")
+    assert len(dd.calls) == 1
+
+
+def test_post_connection_error_is_not_retried(api, dd):
+    dd.add(responses.POST, TICKETS + "/5/notes", body=requests.ConnectionError())
+    with pytest.raises(Unavailable):
+        api.add_note("tech", 5, "once only")
+    assert len(dd.calls) == 1
+
+
+def test_patch_is_never_retried(api, dd):
+    dd.add(responses.PATCH, TICKETS + "/5", status=502)
+    with pytest.raises(Unavailable):
+        api.update_ticket(5, {"status": {"id": 2}})
+    assert len(dd.calls) == 1
+
+
+@pytest.mark.parametrize("status, body, error", [
+    (401, {"errorCode": "Unauthorized"}, TokenRejected),
+    (403, {"message": "No access"}, Forbidden),
+    (404, None, NotFound),
+    (400, {"errors": {"Note": ["Note is required"]}}, Invalid),
+    (409, {"message": "conflict"}, Invalid),
+    (422, {"errors": [{"field": "Summary", "message": "too long"}]}, Invalid),
+    (500, "<html>oops</html>", Unavailable),
+    (418, None, DeskDirectorError),
+])
+def test_status_maps_to_a_typed_error(api, dd, status, body, error, token):
+    kwargs = {"json": body} if isinstance(body, dict) else {"body": body or ""}
+    dd.add(responses.POST, TICKETS + "/5/notes", status=status, **kwargs)
+    with pytest.raises(error) as caught:
+        api.add_note("tech", 5, "x")
+    assert type(caught.value) is error
+    assert token not in str(caught.value)
+    assert caught.value.upstream_status == status
+
+
+def test_field_errors_are_kept_in_camel_case(api, dd):
+    dd.add(responses.POST, TICKETS + "/5/notes", status=400,
+           json={"message": "Bad input", "errors": {"Note": ["Note is required"]}})
+    with pytest.raises(Invalid) as caught:
+        api.add_note("tech", 5, "")
+    assert caught.value.message == "Bad input"
+    assert caught.value.field_errors == {"note": ["Note is required"]}
+
+
+def test_unreadable_success_body_is_unavailable(api, dd):
+    dd.add(responses.GET, TICKETS + "/5", body="<html>proxy page</html>", status=200)
+    with pytest.raises(Unavailable, match="cannot read"):
+        api.ticket("tech", 5)
+
+
+def test_one_pooled_session_per_host(transport):
+    assert transport.session_for(HOST) is transport.session_for(HOST)
+    assert transport.session_for(HOST) is not transport.session_for("https://other.example")
+
+
+def test_parallel_runs_reads_concurrently(api):
+    barrier = threading.Barrier(3, timeout=5)
+
+    def read(value):
+        barrier.wait()  # only passes when all three run at once
+        return value
+
+    results = api.parallel(a=lambda: read(1), b=lambda: read(2), c=lambda: read(3))
+    assert results == {"a": 1, "b": 2, "c": 3}
+
+
+def test_parallel_raises_the_first_error(api):
+    def fail():
+        raise NotFound("gone")
+
+    with pytest.raises(NotFound):
+        api.parallel(a=lambda: time.sleep(0.01), b=fail)
+
+
+def test_repr_hides_the_token(api, token):
+    assert token not in repr(api)

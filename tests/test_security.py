@@ -1,0 +1,118 @@
+"""Headers for the iframe, CSRF inside it, and tokens kept out of logs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import responses
+
+from ddsite import create_app
+from ddsite.security import RedactingFilter, redact
+
+from .conftest import HOST, OTHER_HOST, make_token, sign_in
+
+
+def test_frame_ancestors_lists_the_one_configured_instance(client):
+    csp = client.get("/portal/").headers["Content-Security-Policy"]
+    assert f"frame-ancestors {HOST}" in csp
+    assert csp.rstrip().endswith(f"frame-ancestors {HOST}")
+
+
+def test_frame_ancestors_lists_two_instances_and_nothing_else(config):
+    config["DESKDIRECTOR_HOSTS"] = [HOST, OTHER_HOST]
+    response = create_app(config).test_client().get("/tech/")
+    directive = [part.strip() for part in response.headers["Content-Security-Policy"].split(";")
+                 if part.strip().startswith("frame-ancestors")]
+    assert directive == [f"frame-ancestors {HOST} {OTHER_HOST}"]
+
+
+def test_no_x_frame_options_and_the_other_headers(client, dd):
+    sign_in(client, dd)
+    response = client.get("/portal/")
+    assert "X-Frame-Options" not in response.headers
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_static_files_are_cacheable(client):
+    response = client.get("/static/ddsite.css")
+    assert response.status_code == 200
+    assert response.headers.get("Cache-Control") != "no-store"
+    response.close()
+
+
+def test_brand_colour_comes_from_configuration(config):
+    config["BRAND_COLOR"] = "#aa3300"
+    assert b"--brand: #aa3300" in create_app(config).test_client().get("/brand.css").data
+
+
+def test_post_without_csrf_token_is_refused_and_nothing_is_sent(client, dd, app):
+    sent = []
+
+    @app.post("/portal/echo")
+    def echo():
+        sent.append(True)
+        return "sent"
+
+    sign_in(client, dd)
+    response = client.post("/portal/echo", data={"note": "hello"})
+    assert response.status_code == 400
+    assert "Nothing was sent" in response.get_data(as_text=True)
+    assert sent == []
+
+
+def test_csrf_token_from_the_server_side_session_is_accepted(client, dd, app):
+    from flask_wtf.csrf import generate_csrf
+
+    @app.get("/portal/form")
+    def form():
+        return generate_csrf()
+
+    @app.post("/portal/form")
+    def submit():
+        return "sent"
+
+    sign_in(client, dd)
+    token = client.get("/portal/form").get_data(as_text=True)
+    assert client.post("/portal/form", data={"csrf_token": token}).get_data(as_text=True) == "sent"
+
+
+def test_redact_strips_tokens_handles_and_jwts():
+    token = make_token()
+    line = f'GET /portal/?access_token={token}&host=x&ddsid=abc HTTP/1.1 DdAccessToken {token}'
+    cleaned = redact(line)
+    assert token not in cleaned and "abc" not in cleaned
+    assert "access_token=[redacted]" in cleaned and "ddsid=[redacted]" in cleaned
+
+
+def test_access_log_line_is_redacted(app, caplog):
+    token = make_token()
+    logger = logging.getLogger("werkzeug")
+    logger.info('%s - - "%s" %s', "127.0.0.1", f"GET /portal/?access_token={token} HTTP/1.1", 303)
+    messages = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert messages and all(token not in m for m in messages)
+    assert "access_token=[redacted]" in messages[-1]
+
+
+def test_filter_redacts_exceptions_too():
+    token = make_token()
+    try:
+        raise ValueError(f"bad {token}")
+    except ValueError:
+        import sys
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed %s", (token,),
+                                   sys.exc_info())
+    RedactingFilter().filter(record)
+    assert token not in record.getMessage() and token not in record.exc_text
+
+
+@pytest.mark.parametrize("path", ["/portal/", "/tech/"])
+def test_token_in_query_never_reaches_location_or_body(client, dd, path):
+    app_name = path.strip("/")
+    me = "/api/v2/user/client" if app_name == "portal" else "/api/v2/user/member"
+    dd.add(responses.GET, HOST + me, json={"userName": "x"})
+    response = client.get(f"{path}?access_token={make_token()}&host={HOST}")
+    assert response.status_code == 303  # the leak-checking client asserts the rest
