@@ -208,9 +208,9 @@ def api() -> Client:
     return state().client(session["host"], session["token"])
 
 
-def seconds_left() -> int:
-    """Seconds until the token ends (0 when it has)."""
-    return max(int(session.get("exp", 0) - time.time()), 0)
+def tenant() -> str:
+    """The signed-in user's DeskDirector instance (validated at intake)."""
+    return session["host"]
 
 
 def end_session() -> None:

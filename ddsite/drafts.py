@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app, request, session
+from flask import current_app, flash, request, session
+from werkzeug.datastructures import MultiDict
 
+from . import idempotency
 from .state import state
 
 # Fields that belong to the transport of a form, not to what the user wrote.
@@ -43,3 +45,17 @@ def restore(form_name: str = "") -> dict[str, str] | None:
 def discard(form_name: str = "") -> None:
     """Delete the draft for a form on this page (once sent, or when the user throws it away)."""
     state().store.delete(_key(request.endpoint, request.view_args, form_name))
+
+
+def prepare(form, form_name: str = ""):
+    """Ready a form for showing: refill it from a waiting draft (with a notice), give it a key."""
+    if request.method == "GET":
+        draft = restore(form_name)
+        if draft:
+            form.process(formdata=MultiDict(draft))
+            form.restored_draft = True
+            flash("What you wrote earlier was kept and has not been sent. Review it, then send "
+                  "it or discard it.", "info")
+    if not form.form_key.data:
+        form.form_key.data = idempotency.new_form_key()
+    return form

@@ -62,7 +62,12 @@ def unavailable(error: Unavailable):
         detail = "DeskDirector took too long to answer. It may be busy; try again in a moment."
     else:
         detail = f"{error.message} Try again in a moment."
-    retry_url = request.full_path if session.get("token") and request.method == "GET" else None
+    if request.method == "POST" and error.timed_out:
+        detail += " What you sent may have reached DeskDirector anyway; check before sending again."
+    if getattr(error, "draft_saved", False):
+        detail += " What you wrote was kept: it will be back in the form, unsent."
+    # After intake the URL holds no token, so "try again" may simply repeat it (as a GET).
+    retry_url = request.full_path.rstrip("?") if session.get("token") else None
     reopen_url = None
     if retry_url is None and g.get("tenant_host"):
         reopen_url = auth.return_url(g.tenant_host, _app_of_request())

@@ -1,16 +1,102 @@
-"""Contact pages: home (who is signed in), tickets, a ticket with its conversation, new request."""
+"""Contact pages: home, my tickets, a ticket with its conversation and a reply, a new request."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from .. import auth
+from .. import auth, drafts
+from ..deskdirector.errors import Forbidden
+from ..submit import send_once
+from .forms import NewRequestForm, ReplyForm, TicketFilterForm
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 auth.protect(bp, "portal")
 
+# DeskDirector's field names → ours, for putting its messages on the right field.
+REPLY_FIELDS = {"note": "note"}
+REQUEST_FIELDS = {"summary": "summary", "description": "description",
+                  "requestType": "request_type", "priority": "priority"}
+
 
 @bp.get("/")
 def home():
-    """Who is signed in."""
+    """Who is signed in, and where to go from here."""
     return render_template("portal/home.html", user=auth.current_user())
+
+
+@bp.get("/tickets")
+def tickets():
+    """The contact's tickets (and the company's, where DeskDirector allows), latest first."""
+    filters = TicketFilterForm(request.args)
+    valid = filters.validate()
+    status = (valid and filters.status.data) or "open"
+    search = (valid and filters.q.data) or ""
+    page_number = (valid and filters.page.data) or 1
+    size = current_app.config["PAGE_SIZE"]
+    page = auth.api().tickets("portal", status=status, search=search,
+                              skip=(page_number - 1) * size, take=size)
+    return render_template("portal/tickets.html", page=page, filters=filters, status=status,
+                           search=search, page_number=page_number)
+
+
+@bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
+def ticket(ticket_id: int):
+    """A ticket's details and public conversation, with the reply form."""
+    form = ReplyForm()
+    if request.form.get("discard"):
+        return _discard(url_for(".ticket", ticket_id=ticket_id))
+    if form.validate_on_submit():
+        sent = send_once(form, REPLY_FIELDS,
+                         lambda: auth.api().add_note("portal", ticket_id, form.note.data),
+                         lambda _note: _done("Your reply was sent.",
+                                             url_for(".ticket", ticket_id=ticket_id,
+                                                     _anchor="latest")))
+        if sent:
+            return sent
+    details = auth.api().ticket("portal", ticket_id)
+    return render_template("portal/ticket.html", ticket=details, form=drafts.prepare(form),
+                           portal_url=auth.return_url(auth.tenant(), "portal", ticket_id)
+                           ), _status(form)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_request():
+    """Raise a new request."""
+    if request.form.get("discard"):
+        return _discard(url_for(".new_request"))
+    api = auth.api()
+    choices = api.parallel(request_types=lambda: api.lookup("portal.request_types"),
+                           priorities=lambda: _priorities_if_allowed(api))
+    form = NewRequestForm().with_choices(choices["request_types"], choices["priorities"])
+    if form.validate_on_submit():
+        priority = form.priority.data if "priority" in form else None
+        created = send_once(form, REQUEST_FIELDS, lambda: api.create_ticket(
+            summary=form.summary.data, description=form.description.data or "",
+            request_type_id=form.request_type.data, priority_id=priority),
+            lambda ticket: _done(f"Your request #{ticket.id} was raised.",
+                                 url_for(".ticket", ticket_id=ticket.id)))
+        if created:
+            return created
+    return render_template("portal/new.html", form=drafts.prepare(form)), _status(form)
+
+
+def _priorities_if_allowed(api):
+    try:
+        return api.lookup("portal.priorities")
+    except Forbidden:
+        return None  # this contact may not choose a priority
+
+
+def _done(message: str, target: str) -> str:
+    flash(message, "success")
+    return target
+
+
+def _status(form) -> int:
+    return 422 if form.errors or form.form_errors else 200
+
+
+def _discard(target: str):
+    drafts.discard()
+    flash("The kept draft was discarded.", "info")
+    return redirect(target, code=303)

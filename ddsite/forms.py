@@ -1,0 +1,53 @@
+"""Form pieces shared by the contact and agent pages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, ValidationError
+
+from .deskdirector.errors import Invalid
+
+
+def strip(value):
+    """Field filter: surrounding white space is not content."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class OnceForm(FlaskForm):
+    """A form that may be sent to DeskDirector only once (see idempotency.py)."""
+
+    form_key = HiddenField(validators=[DataRequired("The form was incomplete; reload the page.")])
+
+
+class NoteLength:
+    """At most NOTE_MAX_LENGTH characters (read when validating, so tests can change it)."""
+
+    def __call__(self, form, field) -> None:
+        limit = current_app.config["NOTE_MAX_LENGTH"]
+        if field.data and len(field.data) > limit:
+            raise ValidationError(f"Keep it under {limit:,} characters "
+                                  f"(this is {len(field.data):,}).")
+
+
+def note_field(label: str) -> TextAreaField:
+    """A note's text: required, not blank, not longer than the configured limit."""
+    return TextAreaField(label, validators=[DataRequired("Write something before sending."),
+                                            NoteLength()], filters=[strip])
+
+
+def apply_field_errors(form: FlaskForm, error: Invalid, fields: Mapping[str, str]) -> None:
+    """Put DeskDirector's field messages on the form's fields; the rest go to the form itself."""
+    placed = False
+    for upstream_name, messages in error.field_errors.items():
+        field = getattr(form, fields.get(upstream_name, ""), None)
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+            placed = True
+        else:
+            form.form_errors.extend(f"{upstream_name}: {m}" for m in messages)
+    if not placed and not form.form_errors:
+        form.form_errors.append(f"DeskDirector did not accept this: {error.message}")

@@ -1,0 +1,59 @@
+"""Contact forms: the ticket filter, a reply, a new request."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..deskdirector.models import Ref
+from ..forms import NoteLength, OnceForm, note_field, strip
+
+SUMMARY_MAX = 200
+STATUS_CHOICES = [("open", "Open"), ("closed", "Closed"), ("any", "All")]
+
+
+def int_or_none(value):
+    """Coerce a select's value: '' means nothing chosen."""
+    return None if value in (None, "") else int(value)
+
+
+class TicketFilterForm(FlaskForm):
+    """GET filters of the ticket list (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Show", choices=STATUS_CHOICES, default="open", validators=[Optional()])
+    q = StringField("Search", filters=[strip], validators=[
+        Optional(), Length(max=100, message="Keep the search under 100 characters.")])
+    page = IntegerField("Page", default=1, validators=[
+        Optional(), NumberRange(min=1, max=10000, message="Pages are numbered from 1.")])
+
+
+class ReplyForm(OnceForm):
+    """A contact's reply on a ticket."""
+
+    note = note_field("Your reply")
+
+
+class NewRequestForm(OnceForm):
+    """A new request; choices come from DeskDirector (see `with_choices`)."""
+
+    summary = StringField("Summary", filters=[strip], validators=[
+        DataRequired("Say in a few words what you need."),
+        Length(max=SUMMARY_MAX, message=f"Keep the summary under {SUMMARY_MAX} characters.")])
+    description = TextAreaField("Details", validators=[Optional(), NoteLength()])
+    request_type = SelectField("Request type", coerce=int_or_none,
+                               validators=[DataRequired("Choose the kind of request.")])
+    priority = SelectField("Priority", coerce=int_or_none, validators=[Optional()])
+
+    def with_choices(self, request_types: list[Ref], priorities: list[Ref] | None):
+        """Fill the selects; without priorities (not allowed for this contact) the field goes."""
+        self.request_type.choices = [("", "Choose…")] + [(r.id, r.name) for r in request_types]
+        if priorities:
+            self.priority.choices = [("", "Let the team decide")] + [(p.id, p.name)
+                                                                      for p in priorities]
+        else:
+            del self.priority
+        return self

@@ -1,0 +1,76 @@
+"""Template filters: note text made safe to show, and times shown relative with the exact one on hover."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import nh3
+from markupsafe import Markup, escape
+
+# What a note from DeskDirector may keep; everything else (scripts, handlers, styles) is dropped.
+_ALLOWED_TAGS = {"a", "b", "strong", "i", "em", "u", "s", "p", "br", "ul", "ol", "li", "code",
+                 "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead",
+                 "tbody", "tr", "th", "td", "hr", "span", "div"}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"},
+                       "th": {"colspan", "rowspan"}}
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
+_URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+
+
+def note_html(text: str | None) -> Markup:
+    """A note as safe HTML: DeskDirector's HTML sanitized, plain text with line breaks and links."""
+    if not text:
+        return Markup("")
+    if _HTML_TAG.search(text):
+        cleaned = nh3.clean(text, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
+                            url_schemes={"http", "https", "mailto"},
+                            link_rel="noopener noreferrer nofollow",
+                            set_tag_attribute_values={"a": {"target": "_blank"}})
+        return Markup(cleaned)
+    return Markup("<br>\n").join(_linkify(line) for line in text.splitlines())
+
+
+def _linkify(line: str) -> Markup:
+    parts: list[Markup] = []
+    position = 0
+    for match in _URL.finditer(line):
+        parts.append(escape(line[position:match.start()]))
+        url = escape(match.group(0))
+        parts.append(Markup(f'<a href="{url}" target="_blank" rel="noopener noreferrer nofollow">'
+                            f"{url}</a>"))
+        position = match.end()
+    parts.append(escape(line[position:]))
+    return Markup("").join(parts)
+
+
+def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
+    """'just now', '5 minutes ago', '3 days ago', or a date for anything older than a month."""
+    if moment is None:
+        return "—"
+    now = now or datetime.now(UTC)
+    seconds = int((now - moment).total_seconds())
+    if seconds < 0:
+        return "just now" if seconds > -120 else exact_time(moment)
+    for limit, unit, size in ((60, None, 1), (3600, "minute", 60), (86400, "hour", 3600),
+                              (86400 * 31, "day", 86400)):
+        if seconds < limit:
+            if unit is None:
+                return "just now"
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return moment.strftime("%-d %b %Y")
+
+
+def exact_time(moment: datetime | None) -> str:
+    """The full date and time, in UTC."""
+    return moment.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC") if moment else ""
+
+
+def iso_time(moment: datetime | None) -> str:
+    """For a <time datetime> attribute."""
+    return moment.astimezone(UTC).isoformat() if moment else ""
+
+
+FILTERS = {"note_html": note_html, "relative_time": relative_time, "exact_time": exact_time,
+           "iso_time": iso_time}
