@@ -6,6 +6,7 @@ across workers: SET NX on Redis, an exclusively created file on the filesystem s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -61,10 +62,8 @@ def release(form_key: str) -> None:
     if isinstance(store, RedisCache):
         store.delete(f"once:{name}")
         return
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.remove(os.path.join(_folder(), name))
-    except FileNotFoundError:
-        pass
 
 
 def _folder() -> str:

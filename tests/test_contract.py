@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from ddsite.demo import ServerThread
 from ddsite.deskdirector.client import Client, Transport
 from ddsite.deskdirector.endpoints import DEFAULT_ENDPOINTS
 from ddsite.deskdirector.errors import Forbidden, Invalid, NotFound, TokenRejected, Unavailable
 from ddsite.deskdirector.models import Page, Ticket, TicketSummary, User
-from ddsite.demo import ServerThread
 from ddsite.sandbox import create_sandbox
 
 from .conftest import ISSUED_TOKENS

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _parse_override(name: str, value: object) -> Endpoint:
     endpoint = Endpoint(match.group(1).upper(), match.group(2))
     expected = DEFAULT_ENDPOINTS[name]
     if endpoint.placeholders() != expected.placeholders():
-        wanted = ", ".join("{%s}" % p for p in sorted(expected.placeholders())) or "none"
+        wanted = ", ".join(f"{{{p}}}" for p in sorted(expected.placeholders())) or "none"
         raise EndpointsFileError(f"{name}: path must use the placeholders {wanted}")
     if name == "tech.update_ticket" and endpoint.method != "PATCH":
         # A partial PUT would wipe every field the agent did not touch.

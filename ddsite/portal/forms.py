@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..deskdirector.models import Ref
 from ..forms import NoteLength, OnceForm, note_field, strip
 
 SUMMARY_MAX = 200
-STATUS_CHOICES = [("open", "Open"), ("closed", "Closed"), ("any", "All")]
+STATUS_CHOICES = [SelectChoice("open", "Open"), SelectChoice("closed", "Closed"),
+                  SelectChoice("any", "All")]
+
+
+def choices(refs: list[Ref], empty_label: str) -> list[SelectChoice]:
+    """Select choices from DeskDirector's look-up list, led by an empty choice."""
+    return [SelectChoice("", empty_label)] + [SelectChoice(r.id, r.name) for r in refs]
 
 
 def int_or_none(value):
@@ -50,10 +57,9 @@ class NewRequestForm(OnceForm):
 
     def with_choices(self, request_types: list[Ref], priorities: list[Ref] | None):
         """Fill the selects; without priorities (not allowed for this contact) the field goes."""
-        self.request_type.choices = [("", "Choose…")] + [(r.id, r.name) for r in request_types]
+        self.request_type.choices = choices(request_types, "Choose…")
         if priorities:
-            self.priority.choices = [("", "Let the team decide")] + [(p.id, p.name)
-                                                                      for p in priorities]
+            self.priority.choices = choices(priorities, "Let the team decide")
         else:
             del self.priority
         return self

@@ -5,7 +5,16 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from .faults import FAULT_KINDS
 
