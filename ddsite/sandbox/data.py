@@ -126,15 +126,18 @@ class HelpDesk:
                 "notes": [], "tasks": (rng.randint(0, 3), 3) if rng.random() < 0.3 else None,
             }
             moment = created
-            for step in range(rng.randint(1, 5)):
+            steps = rng.randint(1, 5)
+            replies = iter(rng.sample(_REPLIES, k=steps))
+            agent_id = assigned[0] if assigned else rng.choice(list(self.agents))
+            for step in range(steps):
                 moment = min(moment + timedelta(hours=rng.uniform(1, 72)), self.now)
-                internal = step > 0 and rng.random() < 0.3
-                if internal:
-                    author, text = self.agent_author(rng.choice(list(self.agents))), rng.choice(_INTERNAL)
+                # Contact and agent take turns; agents sometimes leave an internal note between.
+                if step > 0 and rng.random() < 0.3:
+                    author, text, internal = self.agent_author(agent_id), rng.choice(_INTERNAL), True
                 elif step % 2 == 0:
-                    author, text = self.contact_author(contact["id"]), rng.choice(_REPLIES)
+                    author, text, internal = self.contact_author(contact["id"]), next(replies), False
                 else:
-                    author, text = self.agent_author(rng.choice(list(self.agents))), rng.choice(_REPLIES)
+                    author, text, internal = self.agent_author(agent_id), next(replies), False
                 ticket["notes"].append(self._note(text, internal, author, moment))
             ticket["modifiedOn"] = moment
             if status["isClosed"]:

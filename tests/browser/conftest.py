@@ -1,0 +1,106 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright, the demo on loopback, screenshots."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from ddsite.demo import Demo
+
+CHROMIUM = os.environ.get("DDSITE_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _browser_missing_reason() -> str | None:
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        return f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the run; missing is a failure under CI=true, a skip elsewhere."""
+    reason = _browser_missing_reason()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests must run in CI: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS,
+                                             headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir():
+    """Where this run's screenshots go: test-artifacts/browser-<time>/ (or $DDSITE_SCREENSHOTS)."""
+    folder = Path(os.environ.get("DDSITE_SCREENSHOTS")
+                  or ROOT / "test-artifacts" / time.strftime("browser-%Y%m%d-%H%M%S"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def shot(page, screenshot_dir, request):
+    """shot("state") saves a full-page screenshot named after the test and the state."""
+    test_name = re.sub(r"[^\w-]+", "_", request.node.name)
+
+    def take(state: str) -> Path:
+        path = screenshot_dir / f"{test_name}--{state}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def _demo(**kwargs):
+    demo = Demo(**kwargs).start()
+    yield demo
+    demo.stop()
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """The sandbox (localhost) framing the site (127.0.0.1), with partitioned cookies."""
+    yield from _demo()
+
+
+@pytest.fixture(scope="module")
+def demo_without_partitioned_cookies():
+    """The same with Partitioned switched off: Chromium drops the cookie in the iframe."""
+    yield from _demo(site_overrides={"SESSION_COOKIE_PARTITIONED": False})
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no cookies) and page, 1000 px wide."""
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def site_frame(page):
+    """The ddsite iframe inside the shell."""
+    return page.frame_locator("iframe#site")
+
+
+def frame_url(page) -> str:
+    """The iframe's current address."""
+    handle = page.locator("iframe#site").element_handle()
+    return handle.content_frame().url
