@@ -7,14 +7,26 @@ from collections.abc import Mapping
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
 from .deskdirector.errors import Invalid
+from .deskdirector.models import Ref
 
 
 def strip(value):
     """Field filter: surrounding white space is not content."""
     return value.strip() if isinstance(value, str) else value
+
+
+def choices(refs: list[Ref], empty_label: str) -> list[SelectChoice]:
+    """Select choices from one of DeskDirector's look-up lists, led by an empty choice."""
+    return [SelectChoice("", empty_label)] + [SelectChoice(r.id, r.name) for r in refs]
+
+
+def int_or_none(value):
+    """Coerce a select's value: '' means nothing chosen."""
+    return None if value in (None, "") else int(value)
 
 
 class OnceForm(FlaskForm):

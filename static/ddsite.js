@@ -31,9 +31,12 @@
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
     });
   }
+  // Quick actions: confirm here when scripts run; otherwise the server asks on a page of its own.
   function confirmSubmit(form) {
     form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); event.stopImmediatePropagation(); }
+      if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); event.stopImmediatePropagation(); return; }
+      var confirmed = form.querySelector("input[name=confirmed]");
+      if (confirmed) { confirmed.value = "yes"; }
     });
   }
   document.addEventListener("DOMContentLoaded", function () {

@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 
 from .endpoints import Endpoint
 from .errors import DeskDirectorError, Forbidden, Invalid, NotFound, TokenRejected, Unavailable
-from .models import Page, Ref, Ticket, TicketSummary, User, parse_refs
+from .models import Page, Ref, Status, Ticket, TicketSummary, User, parse_refs, parse_statuses
 
 log = logging.getLogger(__name__)
 
@@ -144,13 +144,15 @@ class Client:
         return User.parse(self.call(f"{app}.me"))
 
     def tickets(self, app: str, *, skip: int = 0, take: int = 20, status: str = "open",
-                search: str = "", assigned: str | None = None) -> Page:
+                search: str = "", assigned: str | None = None, order_by: str | None = None) -> Page:
         """One page of tickets the user may see."""
-        params = {"status": status, "skip": skip, "take": take}
+        params: dict[str, Any] = {"status": status, "skip": skip, "take": take}
         if search:
             params["search"] = search
         if assigned:
             params["assigned"] = assigned
+        if order_by:
+            params["orderBy"] = order_by  # activity | age | priority: an assumption, see endpoints.py
         data = self.call(f"{app}.tickets", params=params)
         return Page.parse(data, TicketSummary, skip=skip, take=take)
 
@@ -181,6 +183,10 @@ class Client:
     def lookup(self, name: str) -> list[Ref]:
         """A look-up list: portal.request_types, portal.priorities, tech.statuses, …"""
         return parse_refs(self.call(name))
+
+    def statuses(self) -> list[Status]:
+        """TECH's ticket statuses, with which of them close a ticket."""
+        return parse_statuses(self.call("tech.statuses"))
 
     def parallel(self, **calls: Callable[[], Any]) -> dict[str, Any]:
         """Run independent reads concurrently: client.parallel(a=lambda: …, b=lambda: …)."""

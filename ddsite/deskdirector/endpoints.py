@@ -1,9 +1,10 @@
 """The endpoint table: every DeskDirector operation ddsite uses, by name.
 
 Verified in public sources: `portal.me` (GET /api/v2/user/client) and the ticket shapes and list
-query parameters. Everything else here, the v4 ticket paths, `tech.me`, the look-ups and the key
-endpoint, is an assumption; an operator corrects any entry from their instance's Swagger page with a
-JSON file named by DDSITE_ENDPOINTS_FILE, e.g. {"tech.me": "GET /api/v2/user/member"}.
+query parameters. Everything else here, the v4 ticket paths, `tech.me`, the look-ups, the key
+endpoint and the list parameter `orderBy` (activity | age | priority), is an assumption; an
+operator corrects any entry from their instance's Swagger page with a JSON file named by
+DDSITE_ENDPOINTS_FILE, e.g. {"tech.me": "GET /api/v2/user/member"}.
 """
 
 from __future__ import annotations

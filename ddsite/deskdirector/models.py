@@ -75,6 +75,21 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class Status(Ref):
+    """A ticket status, and whether it counts as closed."""
+
+    is_closed: bool = False
+
+    @classmethod
+    def parse(cls, data: Any) -> Status | None:
+        """A Status, or None when data holds no id and no name."""
+        ref = Ref.parse(data)
+        if ref is None:
+            return None
+        return cls(id=ref.id, name=ref.name, is_closed=bool(_dict(data).get("isClosed")))
+
+
+@dataclass(frozen=True)
 class Person:
     """Who wrote a note: id, name and DeskDirector's user type."""
 
@@ -114,6 +129,12 @@ class User:
         return cls(id=data.get("id") or data.get("userId"), name=name or user_name,
                    user_name=user_name, email=_text(data.get("email") or data.get("emailAddress")),
                    company=company, user_type=_text(data.get("userType")))
+
+    @property
+    def member_id(self) -> int | None:
+        """An agent's member id, from a user id like `{db}~m~{id}`."""
+        match = re.fullmatch(r".*~m~(\d+)", str(self.id or ""))
+        return int(match.group(1)) if match else None
 
     def to_session(self) -> dict:
         """A plain dict for the session store."""
@@ -298,3 +319,9 @@ def parse_refs(data: Any) -> list[Ref]:
     """A look-up list (statuses, priorities, agents, request types), bare or wrapped in results."""
     rows = data.get("results") if isinstance(data, dict) else data
     return [ref for ref in map(Ref.parse, _list(rows)) if ref]
+
+
+def parse_statuses(data: Any) -> list[Status]:
+    """The status look-up list, bare or wrapped in results."""
+    rows = data.get("results") if isinstance(data, dict) else data
+    return [status for status in map(Status.parse, _list(rows)) if status]

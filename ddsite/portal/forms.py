@@ -8,21 +8,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..deskdirector.models import Ref
-from ..forms import NoteLength, OnceForm, note_field, strip
+from ..forms import NoteLength, OnceForm, choices, int_or_none, note_field, strip
 
 SUMMARY_MAX = 200
 STATUS_CHOICES = [SelectChoice("open", "Open"), SelectChoice("closed", "Closed"),
                   SelectChoice("any", "All")]
-
-
-def choices(refs: list[Ref], empty_label: str) -> list[SelectChoice]:
-    """Select choices from DeskDirector's look-up list, led by an empty choice."""
-    return [SelectChoice("", empty_label)] + [SelectChoice(r.id, r.name) for r in refs]
-
-
-def int_or_none(value):
-    """Coerce a select's value: '' means nothing chosen."""
-    return None if value in (None, "") else int(value)
 
 
 class TicketFilterForm(FlaskForm):

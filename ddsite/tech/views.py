@@ -1,16 +1,111 @@
-"""Agent pages: home, the queue, a ticket with internal notes, notes and updates."""
+"""Agent pages: home, the queue, a ticket with internal notes, notes, updates and quick actions."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import UTC, datetime, timedelta
 
-from .. import auth
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from .. import auth, drafts
+from ..submit import send_once
+from . import updates
+from .forms import VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
 
 bp = Blueprint("tech", __name__, url_prefix="/tech")
 auth.protect(bp, "tech")
+
+NOTE_FIELDS = {"note": "note", "isInternal": "visibility"}
+UPDATE_FIELDS = {"status": "status", "priority": "priority", "assignedAgents": "assignees"}
 
 
 @bp.get("/")
 def home():
     """Who is signed in."""
     return render_template("tech/home.html", user=auth.current_user())
+
+
+@bp.get("/queue")
+def queue():
+    """Tickets by view (mine, unassigned, all open, closed), searched, sorted and paged."""
+    filters = QueueFilterForm(request.args)
+    valid = filters.validate()
+    view = (valid and filters.view.data) or "mine"
+    sort = (valid and filters.sort.data) or "activity"
+    search = (valid and filters.q.data) or ""
+    page_number = (valid and filters.page.data) or 1
+    status, assigned = VIEWS[view]
+    size = current_app.config["PAGE_SIZE"]
+    page = auth.api().tickets("tech", status=status, assigned=assigned, search=search,
+                              order_by=sort, skip=(page_number - 1) * size, take=size)
+    stale_before = datetime.now(UTC) - timedelta(days=current_app.config["STALE_DAYS"])
+    return render_template("tech/queue.html", page=page, filters=filters, view=view, sort=sort,
+                           search=search, page_number=page_number, stale_before=stale_before,
+                           me=auth.current_user().member_id, action_form=ConfirmForm())
+
+
+@bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
+def ticket(ticket_id: int):
+    """A ticket with internal notes, the note form and the update form."""
+    if request.form.get("discard"):
+        drafts.discard(request.form.get("form_name", ""))
+        flash("The kept draft was discarded.", "info")
+        return redirect(url_for(".ticket", ticket_id=ticket_id), code=303)
+    api = auth.api()
+    page = api.parallel(ticket=lambda: api.ticket("tech", ticket_id), statuses=api.statuses,
+                        priorities=lambda: api.lookup("tech.priorities"),
+                        agents=lambda: api.lookup("tech.agents"))
+    details = page["ticket"]
+    submitted = request.form.get("form_name") if request.method == "POST" else None
+    note_form = NoteForm(formdata=request.form if submitted == "note" else None)
+    update_form = UpdateForm(formdata=request.form if submitted == "update" else None).with_choices(
+        page["statuses"], page["priorities"], page["agents"])
+    conflict = None
+    if submitted == "note" and note_form.validate():
+        sent = send_once(note_form, NOTE_FIELDS, lambda: api.add_note(
+            "tech", ticket_id, note_form.note.data, internal=note_form.visibility.data == "internal"),
+            lambda _note: _done("Your note was added.", ticket_id, "latest"))
+        if sent:
+            return sent
+    elif submitted == "update" and update_form.validate():
+        outcome = updates.apply(api, ticket_id, details, update_form, UPDATE_FIELDS)
+        if outcome.response:
+            return outcome.response
+        conflict = outcome.conflict
+    if submitted != "update":
+        update_form.load(details)
+    drafts.prepare(note_form, "note")
+    drafts.prepare(update_form, "update")
+    status = 409 if conflict else (422 if note_form.errors or update_form.errors else 200)
+    return render_template(
+        "tech/ticket.html", ticket=details, note_form=note_form, update_form=update_form,
+        conflict=conflict, portal_url=auth.return_url(auth.tenant(), "tech", ticket_id)), status
+
+
+@bp.route("/tickets/<int:ticket_id>/take", methods=["GET", "POST"])
+def take(ticket_id: int):
+    """Quick action: assign the ticket to me (confirmed first)."""
+    return _quick_action(ticket_id, "take")
+
+
+@bp.route("/tickets/<int:ticket_id>/close", methods=["GET", "POST"])
+def close(ticket_id: int):
+    """Quick action: close the ticket (confirmed first)."""
+    return _quick_action(ticket_id, "close")
+
+
+def _quick_action(ticket_id: int, action: str):
+    form = ConfirmForm()
+    back = request.args.get("next", "")
+    back = back if back.startswith("/tech/") and not back.startswith("//") else url_for(".queue")
+    if request.method == "POST" and form.validate() and form.confirmed.data == "yes":
+        message = updates.quick_action(auth.api(), ticket_id, action, auth.current_user())
+        flash(message, "success")
+        return redirect(back, code=303)
+    details = auth.api().ticket("tech", ticket_id)
+    return render_template("tech/confirm.html", ticket=details, action=action, form=form,
+                           back=back)
+
+
+def _done(message: str, ticket_id: int, anchor: str | None = None) -> str:
+    flash(message, "success")
+    return url_for(".ticket", ticket_id=ticket_id, _anchor=anchor)
