@@ -45,16 +45,17 @@ def apply(api: Client, ticket_id: int, current: Ticket, form: UpdateForm,
 
 def describe_conflict(form: UpdateForm, current: Ticket) -> list[str]:
     """What changed upstream since the form was loaded, in words."""
-    names = {str(c.value): c.label for c in form.status.choices + form.priority.choices}
+    statuses = {str(c.value): c.label for c in form.status.choices}
+    priorities = {str(c.value): c.label for c in form.priority.choices}
     agents = {str(c.value): c.label for c in form.assignees.choices}
     changes = []
     now_status = str(current.status.id) if current.status else ""
     if now_status != form.loaded_status.data:
-        changes.append(f"Status: {names.get(form.loaded_status.data, 'none')} → "
+        changes.append(f"Status: {statuses.get(form.loaded_status.data, 'none')} → "
                        f"{current.status.name if current.status else 'none'}")
     now_priority = str(current.priority.id) if current.priority else ""
     if now_priority != form.loaded_priority.data:
-        changes.append(f"Priority: {names.get(form.loaded_priority.data, 'none')} → "
+        changes.append(f"Priority: {priorities.get(form.loaded_priority.data, 'none')} → "
                        f"{current.priority.name if current.priority else 'none'}")
     loaded = [i for i in form.loaded_assignees.data.split(",") if i]
     now = [str(a.id) for a in current.assigned_agents]

@@ -1,0 +1,308 @@
+"""Agent pages, as an agent uses them, with DeskDirector mocked."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import requests
+import responses
+
+from .conftest import CONTACT, HOST, sign_in
+
+API = HOST + "/api/v4/tech"
+STATUSES = [{"id": 1, "name": "New"}, {"id": 2, "name": "In progress"},
+            {"id": 6, "name": "Closed", "isClosed": True}]
+PRIORITIES = [{"id": 1, "name": "Low"}, {"id": 3, "name": "High"}]
+AGENTS = [{"id": 2, "name": "Sam Agent"}, {"id": 5, "name": "Priya Shah"}]
+
+
+def row(ticket_id=1005, **extra) -> dict:
+    return {"id": ticket_id, "summary": f"Ticket {ticket_id}", "status": {"id": 1, "name": "New"},
+            "priority": {"id": 1, "name": "Low"}, "assignedAgents": [],
+            "contact": {"id": 7, "name": "Pat Lee"}, "account": {"id": 3, "name": "Acme Pty"},
+            "createdOn": "2026-11-01T10:00:00Z", "modifiedOn": "2026-11-27T10:00:00.1234567Z", **extra}
+
+
+def ticket(ticket_id=1005, **extra) -> dict:
+    return {**row(ticket_id), "description": "Broken", "requestType": {"id": 1, "name": "Hardware"},
+            "taskProgress": {"done": 1, "total": 3},
+            "notes": [{"id": 1, "note": "Public words", "isInternal": False, "createdBy": {"name": "Pat Lee"}},
+                      {"id": 2, "note": "Agents only words", "isInternal": True, "createdBy": {"name": "Sam Agent"}}],
+            **extra}
+
+
+@pytest.fixture
+def agent(client, dd):
+    sign_in(client, dd, "tech")
+    return client
+
+
+def lookups(dd):
+    dd.add(responses.GET, API + "/statuses", json=STATUSES)
+    dd.add(responses.GET, API + "/priorities", json=PRIORITIES)
+    dd.add(responses.GET, API + "/agents", json=AGENTS)
+
+
+def open_ticket(agent, dd, **extra) -> str:
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket(**extra))
+    lookups(dd)
+    response = agent.get("/tech/tickets/1005")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def form_data(html: str, name: str) -> dict:
+    """The hidden fields of the form named `name` on the page."""
+    form = html.split(f'name="form_name" value="{name}"')[0].rsplit("<form", 1)[1] + \
+        html.split(f'name="form_name" value="{name}"')[1].split("</form>")[0]
+    fields = dict(re.findall(r'name="(\w+)" type="hidden" value="([^"]*)"', form))
+    fields.update(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', form))
+    fields["form_name"] = name
+    return fields
+
+
+def patches(dd) -> list[dict]:
+    return [json.loads(c.request.body) for c in dd.calls if c.request.method == "PATCH"]
+
+
+# ---- queue ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("view, status, assigned", [
+    ("mine", "open", "me"), ("unassigned", "open", "unassigned"), ("open", "open", "any"),
+    ("closed", "closed", "any")])
+def test_queue_views_map_to_deskdirector_filters(agent, dd, view, status, assigned):
+    dd.add(responses.GET, API + "/tickets", json={"total": 1, "results": [row()]})
+    text = agent.get(f"/tech/queue?view={view}&sort=priority&q=printer").get_data(as_text=True)
+    url = dd.calls[-1].request.url
+    assert f"status={status}" in url and f"assigned={assigned}" in url
+    assert "orderBy=priority" in url and "search=printer" in url
+    assert "#1005" in text and "Pat Lee" in text and "Acme Pty" in text
+
+
+def test_queue_defaults_to_my_tickets_by_last_activity(agent, dd):
+    dd.add(responses.GET, API + "/tickets", json={"total": 0, "results": []})
+    text = agent.get("/tech/queue").get_data(as_text=True)
+    url = dd.calls[-1].request.url
+    assert "assigned=me" in url and "orderBy=activity" in url and "take=20" in url
+    assert "Nothing is assigned to you right now." in text
+
+
+def test_stale_tickets_are_marked(agent, dd, app):
+    app.config["STALE_DAYS"] = 3
+    rows = [row(1, modifiedOn="2020-01-01T00:00:00Z", createdOn="2020-01-01T00:00:00Z"),
+            row(2, modifiedOn="2099-01-01T00:00:00Z")]
+    dd.add(responses.GET, API + "/tickets", json={"total": 2, "results": rows})
+    text = agent.get("/tech/queue?view=open").get_data(as_text=True)
+    first, second = text.split("<td>#1</td>")[1].split("<td>#2</td>")
+    assert ">Stale<" in first and "Stale" not in second.split("</tr>")[0]
+
+
+def test_queue_paging_and_bad_filters(agent, dd):
+    dd.add(responses.GET, API + "/tickets", json={"total": 30, "results": [row(i) for i in range(10)]})
+    text = agent.get("/tech/queue?view=open&page=2").get_data(as_text=True)
+    assert "skip=20" in dd.calls[-1].request.url and "Showing 21–30 of 30" in text
+    dd.add(responses.GET, API + "/tickets", json={"total": 0, "results": []})
+    bad = agent.get("/tech/queue?view=everything&page=x")
+    assert bad.status_code == 200 and 'role="alert"' in bad.get_data(as_text=True)
+    assert "assigned=me" in dd.calls[-1].request.url and "skip=0" in dd.calls[-1].request.url
+
+
+def test_quick_actions_are_offered_and_csrf_protected(agent, dd):
+    dd.add(responses.GET, API + "/tickets", json={"total": 1, "results": [row()]})
+    text = agent.get("/tech/queue?view=open").get_data(as_text=True)
+    assert 'data-confirm="Assign #1005 to you?"' in text and 'data-confirm="Close #1005?"' in text
+    response = agent.post("/tech/tickets/1005/take", data={"confirmed": "yes"})
+    assert response.status_code == 400 and not patches(dd)
+
+
+def _csrf(agent, dd) -> str:
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    page = agent.get("/tech/tickets/1005/take").get_data(as_text=True)
+    assert "Take #1005?" in page and "Yes, take it" in page
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_take_asks_first_then_assigns_me_alongside_others(agent, dd):
+    csrf = _csrf(agent, dd)
+    unconfirmed = agent.post("/tech/tickets/1005/take", data={"csrf_token": csrf, "confirmed": ""})
+    assert unconfirmed.status_code == 200 and "Take #1005?" in unconfirmed.get_data(as_text=True)
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket(assignedAgents=[{"id": 5, "name": "Priya"}]))
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    done = agent.post("/tech/tickets/1005/take?next=/tech/queue?view=open",
+                      data={"csrf_token": csrf, "confirmed": "yes"})
+    assert done.status_code == 303 and done.headers["Location"] == "/tech/queue?view=open"
+    assert patches(dd) == [{"assignedAgents": [{"id": 5}, {"id": 2}]}]
+
+
+def test_close_uses_the_closing_status(agent, dd):
+    csrf = _csrf(agent, dd)
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    dd.add(responses.GET, API + "/statuses", json=STATUSES)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    done = agent.post("/tech/tickets/1005/close?next=https://evil.example/",
+                      data={"csrf_token": csrf, "confirmed": "yes"})
+    assert done.status_code == 303 and done.headers["Location"] == "/tech/queue"
+    assert patches(dd) == [{"status": {"id": 6}}]
+
+
+# ---- ticket ---------------------------------------------------------------------------------
+def test_ticket_page_shows_internal_notes_marked_and_agent_details(agent, dd):
+    text = open_ticket(agent, dd)
+    assert "Agents only words" in text and "Public words" in text
+    internal = text.split("Agents only words")[0].rsplit('<li class="note', 1)[1]
+    assert internal.startswith(" internal") and 'class="badge internal">Internal' in internal
+    assert "Pat Lee" in text and "Acme Pty" in text and "Hardware" in text and "1 of 3 done" in text
+
+
+def test_ticket_reads_run_concurrently(agent, dd):
+    import threading
+    import time
+
+    barrier = threading.Barrier(4, timeout=5)
+
+    def together(body):
+        def reply(request):
+            barrier.wait()
+            return 200, {}, json.dumps(body)
+        return reply
+
+    dd.add_callback(responses.GET, API + "/tickets/1005", callback=together(ticket()))
+    dd.add_callback(responses.GET, API + "/statuses", callback=together(STATUSES))
+    dd.add_callback(responses.GET, API + "/priorities", callback=together(PRIORITIES))
+    dd.add_callback(responses.GET, API + "/agents", callback=together(AGENTS))
+    started = time.monotonic()
+    assert agent.get("/tech/tickets/1005").status_code == 200
+    assert time.monotonic() - started < 5
+
+
+def test_internal_note_by_default(agent, dd):
+    page = open_ticket(agent, dd)
+    assert re.search(r'<input checked id="visibility-\d" name="visibility" [^>]*value="internal">', page)
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    lookups(dd)
+    dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
+    response = agent.post("/tech/tickets/1005", data={**form_data(page, "note"), "note": "Checked",
+                                                      "visibility": "internal"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("#latest")
+    assert json.loads(dd.calls[-1].request.body) == {"note": "Checked", "isInternal": True}
+
+
+def test_public_note_is_sent_as_public_and_only_once(agent, dd):
+    page = open_ticket(agent, dd)
+    data = {**form_data(page, "note"), "note": "We are on it", "visibility": "public"}
+    for _ in range(2):
+        dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+        lookups(dd)
+    dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
+    assert agent.post("/tech/tickets/1005", data=data).status_code == 303
+    assert agent.post("/tech/tickets/1005", data=data).status_code == 303
+    posts = [json.loads(c.request.body) for c in dd.calls if c.request.method == "POST"]
+    assert posts == [{"note": "We are on it", "isInternal": False}]
+
+
+def test_blank_note_is_refused_on_the_field(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    lookups(dd)
+    response = agent.post("/tech/tickets/1005", data={**form_data(page, "note"), "note": "  ",
+                                                      "visibility": "internal"})
+    assert response.status_code == 422 and "Write something" in response.get_data(as_text=True)
+
+
+# ---- updates by PATCH -----------------------------------------------------------------------
+def _update(agent, dd, page, changes, current=None):
+    dd.add(responses.GET, API + "/tickets/1005", json=current or ticket())
+    lookups(dd)
+    data = {**form_data(page, "update"), "status": "1", "priority": "1", **changes}
+    return agent.post("/tech/tickets/1005", data=data)
+
+
+def test_patch_carries_only_the_changed_status(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    response = _update(agent, dd, page, {"status": "2"})
+    assert response.status_code == 303
+    assert patches(dd) == [{"status": {"id": 2}}]
+    assert dd.calls[-1].request.headers["Content-Type"] == "application/json"
+
+
+def test_patch_clears_the_priority_with_null_and_sets_assignees(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    response = _update(agent, dd, page, {"priority": "", "assignees": ["5", "2"]})
+    assert response.status_code == 303
+    assert patches(dd) == [{"priority": None, "assignedAgents": [{"id": 5}, {"id": 2}]}]
+
+
+def test_nothing_changed_sends_nothing(agent, dd):
+    page = open_ticket(agent, dd)
+    response = _update(agent, dd, page, {})
+    assert response.status_code == 303 and patches(dd) == []
+
+
+def test_no_put_is_ever_sent(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    _update(agent, dd, page, {"status": "2", "priority": "3"})
+    assert not any(c.request.method == "PUT" for c in dd.calls)
+
+
+def test_conflict_shows_what_changed_and_overwrites_nothing(agent, dd):
+    page = open_ticket(agent, dd)
+    moved = ticket(modifiedOn="2026-11-28T01:00:00Z", status={"id": 2, "name": "In progress"},
+                   assignedAgents=[{"id": 5, "name": "Priya Shah"}])
+    response = _update(agent, dd, page, {"priority": "3"}, current=moved)
+    assert response.status_code == 409 and patches(dd) == []
+    text = response.get_data(as_text=True)
+    assert "Someone changed this ticket after you opened it" in text
+    assert "Status: New → In progress" in text and "Assigned agents: nobody → Priya Shah" in text
+    # the agent's choice is still on the form; pressing Update again re-applies it
+    assert '<option selected value="3">High</option>' in text
+    dd.add(responses.PATCH, API + "/tickets/1005", json=moved)
+    again = _update(agent, dd, text, {"priority": "3", "status": "2", "assignees": ["5"]}, current=moved)
+    assert again.status_code == 303 and patches(dd) == [{"priority": {"id": 3}}]
+
+
+def test_deskdirector_refusal_lands_on_the_field(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.PATCH, API + "/tickets/1005", status=422,
+           json={"message": "Invalid", "errors": {"Status": ["Cannot reopen a closed ticket."]}})
+    response = _update(agent, dd, page, {"status": "2"})
+    assert response.status_code == 422 and "Cannot reopen a closed ticket." in response.get_data(as_text=True)
+
+
+def test_forged_choice_is_refused(agent, dd):
+    page = open_ticket(agent, dd)
+    response = _update(agent, dd, page, {"status": "99"})
+    assert response.status_code == 422 and patches(dd) == []
+
+
+@pytest.mark.parametrize("failure, status", [
+    ({"body": requests.ConnectionError()}, 502), ({"body": requests.ReadTimeout()}, 504),
+    ({"status": 401, "json": {}}, 401), ({"status": 403, "json": {}}, 403),
+    ({"status": 404, "json": {}}, 404), ({"status": 500, "body": ""}, 502)])
+@pytest.mark.parametrize("path, mocked", [("/tech/queue", API + "/tickets"),
+                                          ("/tech/tickets/1005", API + "/tickets/1005")])
+def test_each_upstream_failure_on_each_agent_page(agent, dd, failure, status, path, mocked):
+    dd.assert_all_requests_are_fired = False
+    for _ in range(3):
+        dd.add(responses.GET, mocked, **failure)
+    lookups(dd)
+    assert agent.get(path).status_code == status
+
+
+def test_agent_pages_refuse_a_contact_session(client, dd):
+    sign_in(client, dd, "portal", user=CONTACT)
+    for path in ("/tech/", "/tech/queue", "/tech/tickets/1005"):
+        response = client.get(path)
+        assert response.status_code == 403
+        assert "these pages are for agents" in response.get_data(as_text=True)
+    assert len(dd.calls) == 1  # only the intake's who-am-I
+
+
+def test_contact_pages_refuse_an_agent_session(agent, dd):
+    for path in ("/portal/", "/portal/tickets", "/portal/tickets/1005", "/portal/new"):
+        response = agent.get(path)
+        assert response.status_code == 403
+        assert "these pages are for contacts" in response.get_data(as_text=True)
