@@ -24,24 +24,22 @@
     var timer = setInterval(tick, 1000);
     tick();
   }
+  // A second click while the first is on its way does nothing (the server also sends each form
+  // only once). Buttons are not disabled: a disabled submitter would drop its own name=value.
   function preventDoubleSubmit(form) {
     form.addEventListener("submit", function (event) {
-      if (form.dataset.submitted) { event.preventDefault(); return; }
-      form.dataset.submitted = "1";
-      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+      if (form.classList.contains("submitting")) { event.preventDefault(); return; }
+      form.classList.add("submitting");
     });
   }
-  // Quick actions: confirm here when scripts run; otherwise the server asks on a page of its own.
-  function confirmSubmit(form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); event.stopImmediatePropagation(); return; }
-      var confirmed = form.querySelector("input[name=confirmed]");
-      if (confirmed) { confirmed.value = "yes"; }
-    });
-  }
+  // Coming back with the back button restores the page as it was: let its forms be sent again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      document.querySelectorAll("form.submitting").forEach(function (f) { f.classList.remove("submitting"); });
+    }
+  });
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".countdown[data-exp]").forEach(startCountdown);
-    document.querySelectorAll("form[data-confirm]").forEach(confirmSubmit);
     document.querySelectorAll("form[method=post]").forEach(preventDoubleSubmit);
   });
 })();

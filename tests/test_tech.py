@@ -111,7 +111,7 @@ def test_queue_paging_and_bad_filters(agent, dd):
 def test_quick_actions_are_offered_and_csrf_protected(agent, dd):
     dd.add(responses.GET, API + "/tickets", json={"total": 1, "results": [row()]})
     text = agent.get("/tech/queue?view=open").get_data(as_text=True)
-    assert 'data-confirm="Assign #1005 to you?"' in text and 'data-confirm="Close #1005?"' in text
+    assert "Yes, assign #1005 to me" in text and "Yes, close #1005" in text
     response = agent.post("/tech/tickets/1005/take", data={"confirmed": "yes"})
     assert response.status_code == 400 and not patches(dd)
 

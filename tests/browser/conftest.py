@@ -100,7 +100,11 @@ def site_frame(page):
     return page.frame_locator("iframe#site")
 
 
+def frame_object(page):
+    """The ddsite iframe as a Playwright Frame (for its URL, waits and evaluation)."""
+    return page.locator("iframe#site").element_handle().content_frame()
+
+
 def frame_url(page) -> str:
     """The iframe's current address."""
-    handle = page.locator("iframe#site").element_handle()
-    return handle.content_frame().url
+    return frame_object(page).url

@@ -9,16 +9,12 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from .conftest import frame_url, site_frame
-
-
-def _frame_object(page):
-    return page.locator("iframe#site").element_handle().content_frame()
+from .conftest import frame_object, frame_url, site_frame
 
 
 def serious_violations(page) -> list[str]:
     """axe-core's serious and critical findings inside the site's frame."""
-    results = Axe().run(_frame_object(page))
+    results = Axe().run(frame_object(page))
     return [f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']]} {v['nodes'][0].get('failureSummary')}"
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
@@ -129,7 +125,7 @@ def test_pages_fit_a_360_pixel_screen(browser, demo, screenshot_dir):
         frame = site_frame(page)
         frame.get_by_role("link", name="My tickets", exact=True).click()
         expect(frame.locator("table.tickets")).to_be_visible()
-        inner = _frame_object(page)
+        inner = frame_object(page)
         widths = inner.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         page.screenshot(path=str(screenshot_dir / "narrow-360--tickets.png"), full_page=True)
         assert widths[0] <= widths[1], f"horizontal scrolling at 360 px: {widths}"
