@@ -109,3 +109,26 @@ def test_countdown_appears_only_in_the_last_minutes(client, dd, clock):
     exp = int(text.split('data-exp="')[1].split('"')[0])
     assert abs(exp - (time.time() + 3600)) < 5
     assert 'data-warn="300"' in text and 'class="countdown" hidden' in text
+
+
+def test_late_agent_note_is_kept_and_restored_on_its_form(client, dd, clock):
+    from .test_tech import API, form_data, lookups
+    from .test_tech import ticket as tech_ticket
+
+    sign_in(client, dd, "tech", expires_in=60)
+    dd.add(responses.GET, API + "/tickets/1005", json=tech_ticket())
+    lookups(dd)
+    page = client.get("/tech/tickets/1005").get_data(as_text=True)
+    clock(61)
+    late = client.post("/tech/tickets/1005", data={**form_data(page, "note"), "note": "Found the cause",
+                                                   "visibility": "public"})
+    assert late.status_code == 401 and "has been kept" in late.get_data(as_text=True)
+    assert not any(c.request.method == "POST" for c in dd.calls)
+    sign_in(client, dd, "tech")
+    dd.add(responses.GET, API + "/tickets/1005", json=tech_ticket())
+    lookups(dd)
+    restored = client.get("/tech/tickets/1005").get_data(as_text=True)
+    note_form = restored.split('value="note"')[1]
+    assert "Found the cause</textarea>" in note_form
+    assert 'checked id="visibility-1"' in note_form  # the public choice came back too
+    assert "Discard draft" in note_form and "Discard draft" not in restored.split('value="note"')[0]
