@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
+from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from .deskdirector.errors import Invalid
 from .deskdirector.models import Ref
@@ -27,6 +27,30 @@ def choices(refs: list[Ref], empty_label: str) -> list[SelectChoice]:
 def int_or_none(value):
     """Coerce a select's value: '' means nothing chosen."""
     return None if value in (None, "") else int(value)
+
+
+class ListFilterForm(FlaskForm):
+    """GET filters of a ticket list: search and page, plus the list's own (no CSRF: reads only)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search", default="", filters=[strip], validators=[
+        Optional(), Length(max=100, message="Keep the search under 100 characters.")])
+    page = IntegerField("Page", default=1, validators=[
+        Optional(), NumberRange(min=1, max=10000, message="Pages are numbered from 1.")])
+
+    def values(self) -> dict:
+        """Each filter's value, or every default when any is invalid (the page shows why)."""
+        valid = self.validate()
+        return {name: field.data if valid and field.data else field.default
+                for name, field in self._fields.items()}
+
+
+def page_window(page_number: int) -> tuple[int, int]:
+    """(skip, take) for a 1-based page number."""
+    size = current_app.config["PAGE_SIZE"]
+    return (page_number - 1) * size, size
 
 
 class OnceForm(FlaskForm):

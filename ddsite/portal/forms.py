@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..deskdirector.models import Ref
-from ..forms import NoteLength, OnceForm, choices, int_or_none, note_field, strip
+from ..forms import ListFilterForm, NoteLength, OnceForm, choices, int_or_none, note_field, strip
 
 SUMMARY_MAX = 200
 STATUS_CHOICES = [SelectChoice("open", "Open"), SelectChoice("closed", "Closed"),
                   SelectChoice("any", "All")]
 
 
-class TicketFilterForm(FlaskForm):
-    """GET filters of the ticket list (no CSRF: it changes nothing)."""
-
-    class Meta:
-        csrf = False
+class TicketFilterForm(ListFilterForm):
+    """Filters of the contact's ticket list."""
 
     status = SelectField("Show", choices=STATUS_CHOICES, default="open", validators=[Optional()])
-    q = StringField("Search", filters=[strip], validators=[
-        Optional(), Length(max=100, message="Keep the search under 100 characters.")])
-    page = IntegerField("Page", default=1, validators=[
-        Optional(), NumberRange(min=1, max=10000, message="Pages are numbered from 1.")])
 
 
 class ReplyForm(OnceForm):

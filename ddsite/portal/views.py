@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from .. import auth, drafts
 from ..deskdirector.errors import Forbidden
+from ..forms import page_window
 from ..submit import send_once
 from .forms import NewRequestForm, ReplyForm, TicketFilterForm
 
@@ -28,15 +29,13 @@ def home():
 def tickets():
     """The contact's tickets (and the company's, where DeskDirector allows), latest first."""
     filters = TicketFilterForm(request.args)
-    valid = filters.validate()
-    status = (valid and filters.status.data) or "open"
-    search = (valid and filters.q.data) or ""
-    page_number = (valid and filters.page.data) or 1
-    size = current_app.config["PAGE_SIZE"]
-    page = auth.api().tickets("portal", status=status, search=search,
-                              skip=(page_number - 1) * size, take=size)
-    return render_template("portal/tickets.html", page=page, filters=filters, status=status,
-                           search=search, page_number=page_number)
+    chosen = filters.values()
+    page_wanted = chosen.pop("page")
+    skip, take = page_window(page_wanted)
+    page = auth.api().tickets("portal", status=chosen["status"], search=chosen["q"], skip=skip,
+                              take=take)
+    return render_template("portal/tickets.html", page=page, filters=filters,
+                           page_wanted=page_wanted, **chosen)
 
 
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])

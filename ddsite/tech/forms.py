@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..deskdirector.models import Ref, Ticket
-from ..forms import OnceForm, choices, int_or_none, note_field, strip
+from ..forms import ListFilterForm, OnceForm, choices, int_or_none, note_field
 
 VIEWS = {  # queue view → (status, assigned) as DeskDirector's list takes them
     "mine": ("open", "me"),
@@ -23,18 +23,11 @@ SORT_CHOICES = [SelectChoice("activity", "Last activity"), SelectChoice("priorit
                 SelectChoice("age", "Oldest first")]
 
 
-class QueueFilterForm(FlaskForm):
-    """GET filters of the queue (no CSRF: it changes nothing)."""
-
-    class Meta:
-        csrf = False
+class QueueFilterForm(ListFilterForm):
+    """Filters of the agent's queue."""
 
     view = SelectField("Show", choices=VIEW_CHOICES, default="mine", validators=[Optional()])
     sort = SelectField("Sort by", choices=SORT_CHOICES, default="activity", validators=[Optional()])
-    q = StringField("Search", filters=[strip], validators=[
-        Optional(), Length(max=100, message="Keep the search under 100 characters.")])
-    page = IntegerField("Page", default=1, validators=[
-        Optional(), NumberRange(min=1, max=10000, message="Pages are numbered from 1.")])
 
 
 class NoteForm(OnceForm):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from .. import auth, drafts
+from ..forms import page_window
 from ..submit import send_once
 from . import updates
 from .forms import VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
@@ -28,19 +29,16 @@ def home():
 def queue():
     """Tickets by view (mine, unassigned, all open, closed), searched, sorted and paged."""
     filters = QueueFilterForm(request.args)
-    valid = filters.validate()
-    view = (valid and filters.view.data) or "mine"
-    sort = (valid and filters.sort.data) or "activity"
-    search = (valid and filters.q.data) or ""
-    page_number = (valid and filters.page.data) or 1
-    status, assigned = VIEWS[view]
-    size = current_app.config["PAGE_SIZE"]
-    page = auth.api().tickets("tech", status=status, assigned=assigned, search=search,
-                              order_by=sort, skip=(page_number - 1) * size, take=size)
+    chosen = filters.values()
+    status, assigned = VIEWS[chosen["view"]]
+    page_wanted = chosen.pop("page")
+    skip, take = page_window(page_wanted)
+    page = auth.api().tickets("tech", status=status, assigned=assigned, search=chosen["q"],
+                              order_by=chosen["sort"], skip=skip, take=take)
     stale_before = datetime.now(UTC) - timedelta(days=current_app.config["STALE_DAYS"])
-    return render_template("tech/queue.html", page=page, filters=filters, view=view, sort=sort,
-                           search=search, page_number=page_number, stale_before=stale_before,
-                           me=auth.current_user().member_id, action_form=ConfirmForm())
+    return render_template("tech/queue.html", page=page, filters=filters, stale_before=stale_before,
+                           me=auth.current_user().member_id, action_form=ConfirmForm(),
+                           page_wanted=page_wanted, **chosen)
 
 
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
