@@ -63,8 +63,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _template_globals() -> dict[str, Any]:
-    signed_in = bool(session.get("token")) and session.get("exp", 0) > time.time()
-    return {"signed_in": signed_in, "session_exp": session.get("exp") if signed_in else None}
+    # The countdown needs the token's end; pages outside a live session show none.
+    live = bool(session.get("token")) and session.get("exp", 0) > time.time()
+    return {"session_exp": session.get("exp") if live else None}
 
 
 def _index():

@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "STALE_DAYS": 7,
     "PAGE_SIZE": 20,
     "NOTE_MAX_LENGTH": 10000,
+    # Forms carry text only; anything larger is refused with a 413 page before it is read.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
 }
 
 # Variable name → (config key, parser, example of a good value).

@@ -116,3 +116,10 @@ def test_token_in_query_never_reaches_location_or_body(client, dd, path):
     dd.add(responses.GET, HOST + me, json={"userName": "x"})
     response = client.get(f"{path}?access_token={make_token()}&host={HOST}")
     assert response.status_code == 303  # the leak-checking client asserts the rest
+
+
+def test_oversized_post_is_refused_with_a_page(client, dd):
+    sign_in(client, dd)
+    response = client.post("/portal/tickets/1005", data={"note": "x" * (1024 * 1024 + 1)})
+    assert response.status_code == 413
+    assert "Request Entity Too Large" in response.get_data(as_text=True)

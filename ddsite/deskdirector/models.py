@@ -32,11 +32,6 @@ def parse_datetime(value: Any) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def format_datetime(value: datetime | None) -> str | None:
-    """ISO-8601 UTC with a Z, as DeskDirector writes it."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
 def _dict(data: Any) -> dict:
     return data if isinstance(data, dict) else {}
 
