@@ -50,6 +50,7 @@ def test_ticket_list_shows_rows_with_everything_a_contact_needs(contact, dd):
     assert "Showing 1–1 of 1" in text
     sent = dd.calls[-1].request
     assert "status=open" in sent.url and "skip=0" in sent.url and "take=20" in sent.url
+    assert "orderBy=activity" in sent.url
 
 
 def test_filters_search_and_paging_are_passed_on(contact, dd):

@@ -32,8 +32,8 @@ def tickets():
     chosen = filters.values()
     page_wanted = chosen.pop("page")
     skip, take = page_window(page_wanted)
-    page = auth.api().tickets("portal", status=chosen["status"], search=chosen["q"], skip=skip,
-                              take=take)
+    page = auth.api().tickets("portal", status=chosen["status"], search=chosen["q"],
+                              order_by="activity", skip=skip, take=take)
     return render_template("portal/tickets.html", page=page, filters=filters,
                            page_wanted=page_wanted, **chosen)
 

@@ -183,17 +183,26 @@ def public_keys():
     return Response(pem, mimetype="application/x-pem-file")
 
 
+_SORTS = {
+    "activity": (lambda t: desk().last_activity(t), True),
+    "age": (lambda t: t["createdOn"], False),
+    "priority": (lambda t: (t["priorityId"], desk().last_activity(t)), True),
+}
+
+
 # ---- contacts ----------------------------------------------------------------------------------
 def portal_tickets():
     contact_id = _require("c")
     skip, take = _paging()
     status = _choice("status", ("open", "closed", "any"), "open")
+    order = _choice("orderBy", tuple(_SORTS), "activity")
     search = request.args.get("search", "").strip()
     with desk().lock:
         rows = [t for t in desk().tickets.values()
                 if desk().visible_to_contact(contact_id, t) and _status_filter(t, status)
                 and _matches(t, search)]
-        rows.sort(key=desk().last_activity, reverse=True)
+        key, reverse = _SORTS[order]
+        rows.sort(key=key, reverse=reverse)
         return _list_reply(rows, skip, take, for_contact=True)
 
 
@@ -246,11 +255,6 @@ def portal_priorities():
 
 
 # ---- agents ------------------------------------------------------------------------------------
-_SORTS = {
-    "activity": (lambda t: desk().last_activity(t), True),
-    "age": (lambda t: t["createdOn"], False),
-    "priority": (lambda t: (t["priorityId"], desk().last_activity(t)), True),
-}
 
 
 def tech_tickets():
