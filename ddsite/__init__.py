@@ -23,14 +23,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app from defaults, DDSITE_* variables and `overrides`; no network, no sleeps."""
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
-    overrides = dict(overrides or {})
     app.config.update(config.load(overrides))
-    app.config.update(
-        # CSRF: the secret lives in the server-side session, which ends with the token; a
-        # shorter time limit would only throw away what the user typed.
-        WTF_CSRF_TIME_LIMIT=None,
-        SESSION_COOKIE_NAME=app.config["SESSION_COOKIE_NAME"],
-    )
+    # CSRF: the secret lives in the server-side session, which ends with the token; a shorter
+    # time limit would only throw away what the user typed.
+    app.config["WTF_CSRF_TIME_LIMIT"] = None
     try:
         table = endpoints.load(app.config["ENDPOINTS_FILE"])
     except endpoints.EndpointsFileError as exc:

@@ -85,7 +85,7 @@ def require_session(app_name: str):
         response = settle_transport()
         if response is not None:
             return response
-    if not session.get("token"):
+    if not session.get("host"):
         raise NoToken("This page opens from a menu item in DeskDirector. Open DeskDirector and "
                       "choose the menu item again.")
     if session.get("app") != app_name:
@@ -93,8 +93,9 @@ def require_session(app_name: str):
     g.session_in_url = session.get("transport") == "url"
     if request.method == "POST":
         state().csrf.protect()
-    if session["exp"] <= time.time():
+    if not session.get("token") or session["exp"] <= time.time():
         saved = request.method == "POST" and drafts.keep(request.endpoint, request.form)
+        end_session()
         raise SessionEnded(session["host"], app_name, ticket_in_context(), draft_saved=saved)
     return None
 
@@ -214,8 +215,11 @@ def tenant() -> str:
 
 
 def end_session() -> None:
-    """Forget the token (DeskDirector rejected it); the tenant is kept for the expiry page."""
-    session["exp"] = 0
+    """Forget the token (it expired or DeskDirector rejected it); tenant and user stay, so the
+    session-ended page can link back and a late form can still be kept as a draft."""
+    if "token" in session:
+        del session["token"]
+        session["exp"] = 0
 
 
 def return_url(host: str, app_name: str, ticket_id: int | None = None) -> str:

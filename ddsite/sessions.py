@@ -17,8 +17,9 @@ from werkzeug.datastructures import CallbackDict
 
 URL_HANDLE = "ddsid"
 _KEY_PREFIX = "session:"
-# Seconds of the session kept beyond the token's end, so the expiry page still knows the tenant.
-_GRACE = 15 * 60
+# How long an ended session (token already dropped) is kept: long enough that someone back from
+# lunch who presses Send still gets the session-ended page for their tenant, with the text kept.
+_ENDED_KEPT = 12 * 3600
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -107,5 +108,5 @@ class ServerSessionInterface(SessionInterface):
 
 
 def _lifetime(session: dict[str, Any]) -> int:
-    """Seconds until the token ends, plus a grace period for the expiry page."""
-    return max(int(session.get("exp", 0) - time.time()), 0) + _GRACE
+    """Seconds until the token ends, plus the time an ended session is kept."""
+    return max(int(session.get("exp", 0) - time.time()), 0) + _ENDED_KEPT

@@ -132,3 +132,24 @@ def test_late_agent_note_is_kept_and_restored_on_its_form(client, dd, clock):
     assert "Found the cause</textarea>" in note_form
     assert 'checked id="visibility-1"' in note_form  # the public choice came back too
     assert "Discard draft" in note_form and "Discard draft" not in restored.split('value="note"')[0]
+
+
+def test_reply_sent_hours_after_expiry_is_still_kept(client, dd, clock):
+    sign_in(client, dd, "portal", expires_in=60)
+    dd.add(responses.GET, TICKETS + "/1005", json=ticket())
+    fields = form_fields(client.get("/portal/tickets/1005").get_data(as_text=True))
+    clock(3 * 3600)  # back from a long lunch, pressing Send
+    late = client.post("/portal/tickets/1005", data={**fields, "note": "After lunch"})
+    assert late.status_code == 401 and "has been kept" in late.get_data(as_text=True)
+    sign_in(client, dd, "portal")
+    dd.add(responses.GET, TICKETS + "/1005", json=ticket())
+    assert "After lunch" in client.get("/portal/tickets/1005").get_data(as_text=True)
+
+
+def test_expired_session_no_longer_holds_the_token(client, dd, clock, app):
+    sign_in(client, dd, "portal", expires_in=60)
+    clock(61)
+    client.get("/portal/")
+    handle = client.get_cookie("ddsite_session").value
+    stored = app.extensions["ddsite"].store.get("session:" + handle)
+    assert "token" not in stored and stored["host"] == HOST
