@@ -1,5 +1,12 @@
 """WSGI entry point: `flask --app app run`, `gunicorn app:app`."""
 
-from ddsite import create_app
+import sys
 
-app = create_app()
+from ddsite import create_app
+from ddsite.config import ConfigError
+
+try:
+    app = create_app()
+except ConfigError as error:
+    # Start-up stops with the message alone: it names the variable and shows a good value.
+    sys.exit(f"ddsite: configuration error: {error}")

@@ -82,3 +82,22 @@ def test_demo_refuses_bad_options(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["demo", "--error-rate", "2"])
     assert exit_info.value.code == 2 and "between 0 and 1" in capsys.readouterr().err
+
+
+def test_wsgi_entry_stops_with_the_message_and_no_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DDSITE_")}
+    env["DDSITE_DESKDIRECTOR_HOSTS"] = "https://dd.example.com/portal"
+    result = subprocess.run([sys.executable, "-c", "import app"], capture_output=True, text=True,
+                            env=env, cwd=os.path.dirname(os.path.dirname(__file__)), timeout=30)
+    assert result.returncode == 1
+    assert "DDSITE_DESKDIRECTOR_HOSTS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_wsgi_entry_builds_the_app_from_the_environment(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DDSITE_")}
+    env.update(DDSITE_DESKDIRECTOR_HOSTS="https://dd.example.com", DDSITE_SECRET_KEY="s",
+               DDSITE_SESSION_DIR=str(tmp_path))
+    code = "import app; print(app.app.config['DESKDIRECTOR_HOSTS'])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            cwd=os.path.dirname(os.path.dirname(__file__)), timeout=30)
+    assert result.returncode == 0 and "['https://dd.example.com']" in result.stdout
