@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app, flash, request, session
+from flask import current_app, flash, redirect, request, session
 from werkzeug.datastructures import MultiDict
 
 from . import idempotency
@@ -59,3 +59,10 @@ def prepare(form, form_name: str = ""):
     if not form.form_key.data:
         form.form_key.data = idempotency.new_form_key()
     return form
+
+
+def discarded(target: str):
+    """The user threw away a kept draft (the form says which): delete it and go to `target`."""
+    discard(request.form.get("form_name", ""))
+    flash("The kept draft was discarded.", "info")
+    return redirect(target, code=303)

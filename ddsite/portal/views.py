@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, render_template, request, url_for
 
 from .. import auth, drafts
 from ..deskdirector.errors import Forbidden
@@ -43,7 +43,7 @@ def ticket(ticket_id: int):
     """A ticket's details and public conversation, with the reply form."""
     form = ReplyForm()
     if request.form.get("discard"):
-        return _discard(url_for(".ticket", ticket_id=ticket_id))
+        return drafts.discarded(url_for(".ticket", ticket_id=ticket_id))
     if form.validate_on_submit():
         sent = send_once(form, REPLY_FIELDS,
                          lambda: auth.api().add_note("portal", ticket_id, form.note.data),
@@ -62,7 +62,7 @@ def ticket(ticket_id: int):
 def new_request():
     """Raise a new request."""
     if request.form.get("discard"):
-        return _discard(url_for(".new_request"))
+        return drafts.discarded(url_for(".new_request"))
     api = auth.api()
     choices = api.parallel(request_types=lambda: api.lookup("portal.request_types"),
                            priorities=lambda: _priorities_if_allowed(api))
@@ -94,8 +94,3 @@ def _done(message: str, target: str) -> str:
 def _status(form) -> int:
     return 422 if form.errors or form.form_errors else 200
 
-
-def _discard(target: str):
-    drafts.discard()
-    flash("The kept draft was discarded.", "info")
-    return redirect(target, code=303)

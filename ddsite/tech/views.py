@@ -45,38 +45,31 @@ def queue():
 def ticket(ticket_id: int):
     """A ticket with internal notes, the note form and the update form."""
     if request.form.get("discard"):
-        drafts.discard(request.form.get("form_name", ""))
-        flash("The kept draft was discarded.", "info")
-        return redirect(url_for(".ticket", ticket_id=ticket_id), code=303)
+        return drafts.discarded(url_for(".ticket", ticket_id=ticket_id))
     api = auth.api()
     page = api.parallel(ticket=lambda: api.ticket("tech", ticket_id), statuses=api.statuses,
                         priorities=lambda: api.lookup("tech.priorities"),
                         agents=lambda: api.lookup("tech.agents"))
-    details = page["ticket"]
     submitted = request.form.get("form_name") if request.method == "POST" else None
     note_form = NoteForm(formdata=request.form if submitted == "note" else None)
     update_form = UpdateForm(formdata=request.form if submitted == "update" else None).with_choices(
         page["statuses"], page["priorities"], page["agents"])
-    conflict = None
+    response, conflict = None, []
     if submitted == "note" and note_form.validate():
-        sent = send_once(note_form, NOTE_FIELDS, lambda: api.add_note(
-            "tech", ticket_id, note_form.note.data, internal=note_form.visibility.data == "internal"),
-            lambda _note: _done("Your note was added.", ticket_id, "latest"))
-        if sent:
-            return sent
+        response = send_once(note_form, NOTE_FIELDS, lambda: _add_note(api, ticket_id, note_form),
+                             lambda _note: _done("Your note was added.", ticket_id, "latest"))
     elif submitted == "update" and update_form.validate():
-        outcome = updates.apply(api, ticket_id, details, update_form, UPDATE_FIELDS)
-        if outcome.response:
-            return outcome.response
-        conflict = outcome.conflict
+        outcome = updates.apply(api, ticket_id, page["ticket"], update_form, UPDATE_FIELDS)
+        response, conflict = outcome.response, outcome.conflict
+    if response:
+        return response
     if submitted != "update":
-        update_form.load(details)
-    drafts.prepare(note_form, "note")
-    drafts.prepare(update_form, "update")
+        update_form.load(page["ticket"])
     status = 409 if conflict else (422 if note_form.errors or update_form.errors else 200)
     return render_template(
-        "tech/ticket.html", ticket=details, note_form=note_form, update_form=update_form,
-        conflict=conflict, portal_url=auth.return_url(auth.tenant(), "tech", ticket_id)), status
+        "tech/ticket.html", ticket=page["ticket"], note_form=drafts.prepare(note_form, "note"),
+        update_form=drafts.prepare(update_form, "update"), conflict=conflict,
+        portal_url=auth.return_url(auth.tenant(), "tech", ticket_id)), status
 
 
 @bp.route("/tickets/<int:ticket_id>/take", methods=["GET", "POST"])
@@ -102,6 +95,11 @@ def _quick_action(ticket_id: int, action: str):
     details = auth.api().ticket("tech", ticket_id)
     return render_template("tech/confirm.html", ticket=details, action=action, form=form,
                            back=back)
+
+
+def _add_note(api, ticket_id: int, form: NoteForm):
+    return api.add_note("tech", ticket_id, form.note.data,
+                        internal=form.visibility.data == "internal")
 
 
 def _done(message: str, ticket_id: int, anchor: str | None = None) -> str:
