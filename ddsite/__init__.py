@@ -32,10 +32,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     except endpoints.EndpointsFileError as exc:
         raise config.ConfigError(f"DDSITE_ENDPOINTS_FILE: {exc}") from None
 
-    store = make_store(app)
+    store, close_store = make_store(app)
     app.session_interface = ServerSessionInterface(store)
     csrf.init_app(app)
-    app.extensions["ddsite"] = State(app, store=store, endpoints=table, csrf=csrf)
+    app.extensions["ddsite"] = State(app, store=store, close_store=close_store, endpoints=table,
+                                     csrf=csrf)
 
     security.install_log_filter(app)
     frame_ancestors = list(app.config["DESKDIRECTOR_HOSTS"])

@@ -80,7 +80,7 @@ class Demo:
         """Stop both servers and remove the demo's temporary files."""
         self.site.stop()
         self.sandbox.stop()
-        self.site_app.extensions["ddsite"].transport.close()
+        self.site_app.extensions["ddsite"].close()
         self._folder.cleanup()
 
 

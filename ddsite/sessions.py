@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from cachelib import BaseCache, FileSystemCache, RedisCache
@@ -51,15 +52,17 @@ def new_handle() -> str:
     return secrets.token_urlsafe(32)
 
 
-def make_store(app: Flask) -> BaseCache:
-    """FileSystemCache in the instance folder, or Redis when DDSITE_REDIS_URL is set."""
+def make_store(app: Flask) -> tuple[BaseCache, Callable[[], None]]:
+    """FileSystemCache in the instance folder, or Redis when DDSITE_REDIS_URL is set; and how to
+    release it."""
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
         import redis
 
-        return RedisCache(host=redis.Redis.from_url(redis_url), key_prefix="ddsite:")
+        client = redis.Redis.from_url(redis_url)
+        return RedisCache(host=client, key_prefix="ddsite:"), client.close
     folder = app.config.get("SESSION_DIR") or f"{app.instance_path}/sessions"
-    return FileSystemCache(folder, threshold=0, mode=0o600)
+    return FileSystemCache(folder, threshold=0, mode=0o600), lambda: None
 
 
 class ServerSessionInterface(SessionInterface):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from cachelib import BaseCache
 from flask import Flask, current_app
@@ -16,10 +16,11 @@ from .deskdirector.endpoints import Endpoint
 class State:
     """What one ddsite app shares across requests."""
 
-    def __init__(self, app: Flask, *, store: BaseCache, endpoints: Mapping[str, Endpoint],
-                 csrf: CSRFProtect) -> None:
+    def __init__(self, app: Flask, *, store: BaseCache, close_store: Callable[[], None],
+                 endpoints: Mapping[str, Endpoint], csrf: CSRFProtect) -> None:
         config = app.config
         self.store = store
+        self._close_store = close_store
         self.endpoints = endpoints
         self.csrf = csrf
         self.transport = Transport(
@@ -29,6 +30,11 @@ class State:
         self._jwt_keys_path = config["JWT_PUBLIC_KEYS"]
         self._jwt_keys: list | None = None
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Release pooled connections: DeskDirector's and, with Redis, the store's."""
+        self.transport.close()
+        self._close_store()
 
     def client(self, host: str, token: str) -> Client:
         """A client for one user on one (already validated) instance."""

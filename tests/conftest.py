@@ -85,7 +85,7 @@ def app(config, monkeypatch):
     app = create_app(config)
     app.test_client_class = LeakCheckingClient
     yield app
-    app.extensions["ddsite"].transport.close()
+    app.extensions["ddsite"].close()
 
 
 @pytest.fixture

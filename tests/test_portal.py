@@ -333,3 +333,39 @@ def test_lookups_are_read_concurrently(contact, dd):
     dd.add_callback(responses.GET, HOST + "/api/v4/portal/priorities", callback=slow)
     contact.get("/portal/new")
     assert len(started) == 2 and abs(started[0] - started[1]) < 0.2
+
+
+def test_double_click_sends_once_with_the_redis_store(config, redis_url, dd):
+    from ddsite import create_app
+
+    config["REDIS_URL"] = redis_url
+    workers = [create_app(config) for _ in range(4)]  # one signs in, three take the clicks
+    try:
+        browser = workers[0].test_client()
+        sign_in(browser, dd, "portal")
+        fields = _open_ticket(browser, dd)
+        posted = []
+
+        def slow_post(request):
+            posted.append(request.body)
+            time.sleep(0.2)
+            return 201, {}, '{"id": 9}'
+
+        dd.add_callback(responses.POST, TICKETS + "/1005/notes", callback=slow_post)
+        cookie = browser.get_cookie("ddsite_session").value
+        statuses = []
+
+        def click(worker):
+            client = worker.test_client()
+            client.set_cookie("ddsite_session", cookie)
+            statuses.append(client.post("/portal/tickets/1005", data={**fields, "note": "Redis"}).status_code)
+
+        clicks = [threading.Thread(target=click, args=(w,)) for w in workers[1:]]
+        for thread in clicks:
+            thread.start()
+        for thread in clicks:
+            thread.join()
+        assert statuses == [303, 303, 303] and len(posted) == 1
+    finally:
+        for worker in workers:
+            worker.extensions["ddsite"].close()

@@ -72,11 +72,15 @@ def test_redis_store_is_used_when_configured(config, redis_url, dd):
     from ddsite import create_app
 
     config["REDIS_URL"] = redis_url
-    app = create_app(config)
-    assert isinstance(app.extensions["ddsite"].store, RedisCache)
-    first = app.test_client()
-    sign_in(first, dd)
-    # a second worker (another app object) on the same Redis sees the same session
-    second_worker = create_app(config).test_client()
-    second_worker.set_cookie("ddsite_session", first.get_cookie("ddsite_session").value)
-    assert "Pat Lee" in second_worker.get("/portal/").get_data(as_text=True)
+    workers = [create_app(config), create_app(config)]
+    try:
+        assert isinstance(workers[0].extensions["ddsite"].store, RedisCache)
+        first = workers[0].test_client()
+        sign_in(first, dd)
+        # a second worker (another app object) on the same Redis sees the same session
+        second = workers[1].test_client()
+        second.set_cookie("ddsite_session", first.get_cookie("ddsite_session").value)
+        assert "Pat Lee" in second.get("/portal/").get_data(as_text=True)
+    finally:
+        for worker in workers:
+            worker.extensions["ddsite"].close()
