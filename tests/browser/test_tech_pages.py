@@ -75,3 +75,26 @@ def test_no_serious_accessibility_violations_on_agent_pages(page, demo, scheme):
     expect(frame.get_by_role("heading", name="Add a note")).to_be_visible()
     found["ticket"] = serious_violations(page)
     assert found == {name: [] for name in found}
+
+
+def test_agent_pages_fit_a_360_pixel_screen(browser, demo, screenshot_dir):
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    measure = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    try:
+        page.goto(f"{demo.sandbox_url}/tech/")
+        frame = site_frame(page)
+        frame.get_by_role("link", name="Queue", exact=True).click()
+        frame.get_by_label("Show").select_option("open")
+        frame.get_by_role("button", name="Apply").click()
+        frame_object(page).wait_for_url("**view=open**")
+        expect(frame.locator("table.tickets")).to_be_visible()
+        page.locator("iframe#site").screenshot(path=str(screenshot_dir / "narrow-360--queue.png"))
+        widths = frame_object(page).evaluate(measure)
+        assert widths[0] <= widths[1], f"horizontal scrolling at 360 px: {widths}"
+        frame.locator("table.tickets tbody tr a").first.click()
+        expect(frame.get_by_role("heading", name="Add a note")).to_be_visible()
+        widths = frame_object(page).evaluate(measure)
+        assert widths[0] <= widths[1], f"horizontal scrolling at 360 px: {widths}"
+    finally:
+        context.close()
