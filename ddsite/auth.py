@@ -94,7 +94,7 @@ def require_session(app_name: str):
     if request.method == "POST":
         state().csrf.protect()
     if not session.get("token") or session["exp"] <= time.time():
-        saved = request.method == "POST" and drafts.keep(request.endpoint, request.form)
+        saved = request.method == "POST" and drafts.keep(request.form)
         end_session()
         raise SessionEnded(session["host"], app_name, ticket_in_context(), draft_saved=saved)
     return None

@@ -25,14 +25,13 @@ def _key(endpoint: str, view_args: Mapping[str, Any] | None, form_name: str) -> 
     return f"draft:{session.get('host')}:{user.get('id')}:{endpoint}:{args}:{form_name}"
 
 
-def keep(endpoint: str | None, form: Mapping[str, str]) -> bool:
+def keep(form: Mapping[str, str]) -> bool:
     """Store what the user wrote in this POST; True when there was something to keep."""
     content = {k: v for k, v in form.items() if k not in _NOT_CONTENT}
-    if not endpoint or not any(str(v).strip() for v in content.values()):
+    if not request.endpoint or not any(str(v).strip() for v in content.values()):
         return False
-    key = _key(endpoint, request.view_args, form.get("form_name", ""))
-    state().store.set(key, content,
-                      timeout=current_app.config["DRAFT_LIFETIME"])
+    key = _key(request.endpoint, request.view_args, form.get("form_name", ""))
+    state().store.set(key, content, timeout=current_app.config["DRAFT_LIFETIME"])
     return True
 
 

@@ -45,7 +45,8 @@ def session_ended(error: auth.SessionEnded):
 def token_rejected(error: TokenRejected):
     auth.end_session()
     return session_ended(auth.SessionEnded(session.get("host"), session.get("app", "portal"),
-                                           auth.ticket_in_context()))
+                                           auth.ticket_in_context(),
+                                           draft_saved=error.draft_saved))
 
 
 def forbidden(error: Forbidden):
@@ -64,7 +65,7 @@ def unavailable(error: Unavailable):
         detail = f"{error.message} Try again in a moment."
     if request.method == "POST" and error.timed_out:
         detail += " What you sent may have reached DeskDirector anyway; check before sending again."
-    if getattr(error, "draft_saved", False):
+    if error.draft_saved:
         detail += " What you wrote was kept: it will be back in the form, unsent."
     # After intake the URL holds no token, so "try again" may simply repeat it (as a GET).
     retry_url = request.full_path.rstrip("?") if session.get("token") else None

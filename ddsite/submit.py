@@ -33,7 +33,7 @@ def send_once(form: OnceForm, fields: Mapping[str, str], action: Callable[[], An
     except DeskDirectorError as error:
         # Not taken (or not known to be): the user may send it again, and keeps the text.
         idempotency.release(key)
-        error.draft_saved = drafts.keep(request.endpoint, request.form)
+        error.draft_saved = drafts.keep(request.form)
         raise
     target = on_success(result)
     idempotency.record_outcome(key, target)

@@ -153,3 +153,16 @@ def test_expired_session_no_longer_holds_the_token(client, dd, clock, app):
     handle = client.get_cookie("ddsite_session").value
     stored = app.extensions["ddsite"].store.get("session:" + handle)
     assert "token" not in stored and stored["host"] == HOST
+
+
+def test_token_rejected_while_sending_keeps_the_reply(client, dd):
+    sign_in(client, dd, "portal")
+    dd.add(responses.GET, TICKETS + "/1005", json=ticket())
+    fields = form_fields(client.get("/portal/tickets/1005").get_data(as_text=True))
+    dd.add(responses.POST, TICKETS + "/1005/notes", status=401, json={"errorCode": "Unauthorized"})
+    response = client.post("/portal/tickets/1005", data={**fields, "note": "Revoked meanwhile"})
+    assert response.status_code == 401
+    assert "has been kept" in response.get_data(as_text=True)
+    sign_in(client, dd, "portal")
+    dd.add(responses.GET, TICKETS + "/1005", json=ticket())
+    assert "Revoked meanwhile" in client.get("/portal/tickets/1005").get_data(as_text=True)

@@ -7,6 +7,8 @@ class DeskDirectorError(Exception):
     """A DeskDirector call that did not succeed."""
 
     status_code = 502
+    # Set by ddsite when the form that led to this error was kept as a draft.
+    draft_saved = False
 
     def __init__(self, message: str, *, upstream_status: int | None = None,
                  field_errors: dict[str, list[str]] | None = None,
