@@ -50,12 +50,13 @@ def token_rejected(error: TokenRejected):
 
 
 def forbidden(error: Forbidden):
-    return _render(403, "Not allowed", f"DeskDirector says: {error.message}")
+    return _render(403, "Not allowed", f"DeskDirector says: {error.message}",
+                   draft_saved=error.draft_saved)
 
 
 def not_found(error: NotFound):
     return _render(404, "Not found", "DeskDirector has no such item, or your account may not "
-                   "see it. It may have been removed or merged.")
+                   "see it. It may have been removed or merged.", draft_saved=error.draft_saved)
 
 
 def unavailable(error: Unavailable):
@@ -65,22 +66,21 @@ def unavailable(error: Unavailable):
         detail = f"{error.message} Try again in a moment."
     if request.method == "POST" and error.timed_out:
         detail += " What you sent may have reached DeskDirector anyway; check before sending again."
-    if error.draft_saved:
-        detail += " What you wrote was kept: it will be back in the form, unsent."
     # After intake the URL holds no token, so "try again" may simply repeat it (as a GET).
     retry_url = request.full_path.rstrip("?") if session.get("token") else None
     reopen_url = None
     if retry_url is None and g.get("tenant_host"):
         reopen_url = auth.return_url(g.tenant_host, _app_of_request())
     return _render(error.status_code, "DeskDirector is not answering", detail,
-                   retry_url=retry_url, reopen_url=reopen_url)
+                   retry_url=retry_url, reopen_url=reopen_url, draft_saved=error.draft_saved)
 
 
 def unexpected_upstream(error: DeskDirectorError):
     log.warning("DeskDirector answered HTTP %s (request id %s)", error.upstream_status,
                 error.request_id or "-")
     return _render(502, "DeskDirector gave an unexpected answer",
-                   f"{error.message} Try again; if it keeps happening, tell your administrator.")
+                   f"{error.message} Try again; if it keeps happening, tell your administrator.",
+                   draft_saved=error.draft_saved)
 
 
 def csrf_failed(error: CSRFError):

@@ -369,3 +369,13 @@ def test_double_click_sends_once_with_the_redis_store(config, redis_url, dd):
     finally:
         for worker in workers:
             worker.extensions["ddsite"].close()
+
+
+@pytest.mark.parametrize("failure, status", [({"status": 403, "json": {"message": "Ticket is locked"}}, 403),
+                                             ({"status": 404, "json": {}}, 404)])
+def test_reply_refused_upstream_keeps_the_text(contact, dd, failure, status):
+    fields = _open_ticket(contact, dd)
+    dd.add(responses.POST, TICKETS + "/1005/notes", **failure)
+    response = contact.post("/portal/tickets/1005", data={**fields, "note": "Keep this"})
+    assert response.status_code == status
+    assert "What you wrote was kept" in response.get_data(as_text=True)
