@@ -12,13 +12,19 @@ from .conftest import frame_object, site_frame
 from .test_portal_pages import serious_violations
 
 
-def test_take_note_update_and_the_contact_sees_no_internal_note(page, demo, shot):
-    page.goto(f"{demo.sandbox_url}/tech/")
+def show_queue(page, view: str):
+    """Open the queue in the TECH frame and switch it to `view`; returns the frame."""
     frame = site_frame(page)
     frame.get_by_role("link", name="Queue", exact=True).click()
-    frame.get_by_label("Show").select_option("unassigned")
+    frame.get_by_label("Show").select_option(view)
     frame.get_by_role("button", name="Apply").click()
-    frame_object(page).wait_for_url("**view=unassigned**")
+    frame_object(page).wait_for_url(f"**view={view}**")
+    return frame
+
+
+def test_take_note_update_and_the_contact_sees_no_internal_note(page, demo, shot):
+    page.goto(f"{demo.sandbox_url}/tech/")
+    frame = show_queue(page, "unassigned")
     first_row = frame.locator("table.tickets tbody tr").first
     ticket_id = int(re.sub(r"\D", "", first_row.locator("td").first.inner_text()))
     shot("unassigned")
@@ -66,9 +72,7 @@ def test_no_serious_accessibility_violations_on_agent_pages(page, demo, scheme):
     frame = site_frame(page)
     expect(frame.get_by_role("heading", name="Signed in as Sam Reyes")).to_be_visible()
     found = {"home": serious_violations(page)}
-    frame.get_by_role("link", name="Queue", exact=True).click()
-    frame.get_by_label("Show").select_option("open")
-    frame.get_by_role("button", name="Apply").click()
+    show_queue(page, "open")
     expect(frame.locator("table.tickets")).to_be_visible()
     found["queue"] = serious_violations(page)
     frame.locator("table.tickets tbody tr a").first.click()
@@ -83,11 +87,7 @@ def test_agent_pages_fit_a_360_pixel_screen(browser, demo, screenshot_dir):
     measure = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     try:
         page.goto(f"{demo.sandbox_url}/tech/")
-        frame = site_frame(page)
-        frame.get_by_role("link", name="Queue", exact=True).click()
-        frame.get_by_label("Show").select_option("open")
-        frame.get_by_role("button", name="Apply").click()
-        frame_object(page).wait_for_url("**view=open**")
+        frame = show_queue(page, "open")
         expect(frame.locator("table.tickets")).to_be_visible()
         page.locator("iframe#site").screenshot(path=str(screenshot_dir / "narrow-360--queue.png"))
         widths = frame_object(page).evaluate(measure)
