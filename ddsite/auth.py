@@ -149,7 +149,9 @@ def allowed_host(raw: str | None) -> str:
             return hosts[0]
         raise UnknownHost("The link from DeskDirector did not say which instance it came from. "
                           "Ask your administrator to tick “Access Token” on the menu item.")
-    origin = normalise_origin(raw.rstrip("/"))
+    # A bare instance name ("support.example.com") is read as https; the allow-list decides.
+    candidate = raw.strip() if "://" in raw else f"https://{raw.strip()}"
+    origin = normalise_origin(candidate.rstrip("/"))
     if origin is None or origin not in hosts:
         raise UnknownHost(f"“{raw}” is not one of the DeskDirector instances this site works with. "
                           "If it should be, the administrator adds it to DDSITE_DESKDIRECTOR_HOSTS.")

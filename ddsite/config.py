@@ -171,8 +171,13 @@ def _validate(config: dict[str, Any]) -> None:
     if not _COLOR.match(str(config["BRAND_COLOR"])):
         _fail("BRAND_COLOR", f"{config['BRAND_COLOR']!r} is not a hex colour")
     for key in ("PORTAL_RETURN_URL", "TECH_RETURN_URL", "PORTAL_TICKET_URL", "TECH_TICKET_URL"):
-        if not str(config[key]).startswith("{host}"):
+        template = str(config[key])
+        if not template.startswith("{host}"):
             _fail(key, "must start with {host} so the user only ever goes back to their own instance")
+        try:
+            template.format(host="https://x", ticket_id=1)
+        except (KeyError, IndexError, ValueError):
+            _fail(key, "may use only the placeholders {host} and {ticket_id}")
     if config["JWT_PUBLIC_KEYS"] and not os.path.isfile(config["JWT_PUBLIC_KEYS"]):
         _fail("JWT_PUBLIC_KEYS", f"{config['JWT_PUBLIC_KEYS']!r} is not a readable file")
 

@@ -72,8 +72,7 @@ def no_token_in_logs(caplog):
 def config(tmp_path):
     """A fresh configuration dict for this test only."""
     return {"TESTING": True, "SECRET_KEY": "test-secret", "DESKDIRECTOR_HOSTS": [HOST],
-            "SESSION_DIR": str(tmp_path / "sessions"), "RETRY_BACKOFF": 0,
-            "WTF_CSRF_SSL_STRICT": False}
+            "SESSION_DIR": str(tmp_path / "sessions"), "RETRY_BACKOFF": 0}
 
 
 @pytest.fixture

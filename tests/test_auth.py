@@ -68,7 +68,8 @@ def test_unknown_host_is_refused_and_the_token_goes_nowhere(client, dd):
 
 def test_host_with_path_or_other_scheme_is_refused(client, dd):
     token = make_token()
-    for bad in (f"{HOST}/evil", "ftp://dd.example.com", "dd.example.com", "https://dd.example.com.evil.io"):
+    for bad in (f"{HOST}/evil", "ftp://dd.example.com", "http://dd.example.com", "dd.example.com.evil.io",
+                "https://dd.example.com.evil.io", "https://dd.example.com@evil.io"):
         response = client.get("/portal/", query_string={"access_token": token, "host": bad})
         assert response.status_code == 400, bad
     assert len(dd.calls) == 0
@@ -79,6 +80,12 @@ def test_host_is_normalised_before_comparison(client, dd):
     token = make_token()
     response = client.get("/portal/", query_string={"access_token": token,
                                                      "host": "HTTPS://DD.Example.com:443/"})
+    assert response.status_code == 303
+
+
+def test_bare_instance_name_is_read_as_https(client, dd):
+    dd.add(responses.GET, HOST + "/api/v2/user/client", json=CONTACT)
+    response = client.get("/portal/", query_string={"access_token": make_token(), "host": "dd.example.com"})
     assert response.status_code == 303
 
 

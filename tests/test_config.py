@@ -31,6 +31,7 @@ def test_overrides_win_over_environment():
     ({**GOOD, "DDSITE_BRAND_COLOR": "red"}, ["DDSITE_BRAND_COLOR", "hex colour"]),
     ({**GOOD, "DDSITE_PORTAL_RETURN_URL": "https://evil.example/"}, ["DDSITE_PORTAL_RETURN_URL", "{host}"]),
     ({**GOOD, "DDSITE_JWT_PUBLIC_KEYS": "/nonexistent.pem"}, ["DDSITE_JWT_PUBLIC_KEYS"]),
+    ({**GOOD, "DDSITE_TECH_TICKET_URL": "{host}/tech/{ticket}"}, ["DDSITE_TECH_TICKET_URL", "placeholders"]),
 ])
 def test_bad_configuration_names_the_variable(environ, names):
     with pytest.raises(ConfigError) as caught:
