@@ -5,6 +5,7 @@ The only module that reads the access token: views get a ready `Client` from `ap
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +20,8 @@ from .deskdirector.errors import Forbidden, NotFound, TokenRejected, Unavailable
 from .deskdirector.models import User
 from .sessions import URL_HANDLE
 from .state import state
+
+log = logging.getLogger(__name__)
 
 TOKEN_PARAMS = ("access_token", "host")
 APP_LABELS = {"portal": "a contact", "tech": "an agent"}
@@ -126,6 +129,7 @@ def intake(app_name: str):
     session.rotate()
     session.update({"host": host, "token": token, "exp": exp, "app": app_name,
                     "user": user.to_session(), "transport": "pending"})
+    log.info("Signed in %s user %s on %s for %d s", app_name, user.id, host, exp - time.time())
     query = [(k, v) for k, v in request.args.items(multi=True) if k not in TOKEN_PARAMS]
     query.append((URL_HANDLE, session.handle))
     return redirect(f"{request.path}?{urlencode(query)}", code=303)
@@ -153,6 +157,7 @@ def allowed_host(raw: str | None) -> str:
     candidate = raw.strip() if "://" in raw else f"https://{raw.strip()}"
     origin = normalise_origin(candidate.rstrip("/"))
     if origin is None or origin not in hosts:
+        log.warning("Refused a token for an instance not on the allow-list: %r", raw[:200])
         raise UnknownHost(f"“{raw}” is not one of the DeskDirector instances this site works with. "
                           "If it should be, the administrator adds it to DDSITE_DESKDIRECTOR_HOSTS.")
     return origin

@@ -53,6 +53,13 @@ def test_ticket_list_shows_rows_with_everything_a_contact_needs(contact, dd):
     assert "orderBy=activity" in sent.url
 
 
+def test_company_tickets_say_who_raised_them(contact, dd):
+    rows = [row(1, contact={"id": 7, "name": "Pat Lee"}), row(2, contact={"id": 9, "name": "Kim Other"})]
+    dd.add(responses.GET, TICKETS, json={"total": 2, "results": rows})
+    text = contact.get("/portal/tickets").get_data(as_text=True)
+    assert "Raised by Kim Other" in text and "Raised by Pat Lee" not in text
+
+
 def test_filters_search_and_paging_are_passed_on(contact, dd):
     dd.add(responses.GET, TICKETS, json={"total": 45, "results": [row(i) for i in range(20)]})
     text = contact.get("/portal/tickets?status=closed&q=printer&page=2").get_data(as_text=True)

@@ -128,7 +128,15 @@ class User:
     @property
     def member_id(self) -> int | None:
         """An agent's member id, from a user id like `{db}~m~{id}`."""
-        match = re.fullmatch(r".*~m~(\d+)", str(self.id or ""))
+        return self._numeric_id("m")
+
+    @property
+    def contact_id(self) -> int | None:
+        """A contact's id, from a user id like `{db}~c~{id}`."""
+        return self._numeric_id("c")
+
+    def _numeric_id(self, kind: str) -> int | None:
+        match = re.fullmatch(rf".*~{kind}~(\d+)", str(self.id or ""))
         return int(match.group(1)) if match else None
 
     def to_session(self) -> dict:

@@ -35,7 +35,7 @@ def tickets():
     page = auth.api().tickets("portal", status=chosen["status"], search=chosen["q"],
                               order_by="activity", skip=skip, take=take)
     return render_template("portal/tickets.html", page=page, filters=filters,
-                           page_wanted=page_wanted, **chosen)
+                           page_wanted=page_wanted, me=auth.current_user().contact_id, **chosen)
 
 
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
