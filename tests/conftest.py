@@ -94,6 +94,17 @@ def client(app):
 
 
 @pytest.fixture
+def transport():
+    """A DeskDirector transport of its own: 2 s connect, 7 s read, 2 GET retries, no backoff."""
+    from ddsite.deskdirector.client import Transport
+
+    transport = Transport(connect_timeout=2, read_timeout=7, get_retries=2, retry_backoff=0,
+                          max_parallel_calls=4)
+    yield transport
+    transport.close()
+
+
+@pytest.fixture
 def dd():
     """DeskDirector, mocked; every registered reply must be used."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:

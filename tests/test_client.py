@@ -9,7 +9,7 @@ import pytest
 import requests
 import responses
 
-from ddsite.deskdirector.client import Client, Transport
+from ddsite.deskdirector.client import Client
 from ddsite.deskdirector.endpoints import DEFAULT_ENDPOINTS
 from ddsite.deskdirector.errors import (
     DeskDirectorError,
@@ -23,14 +23,6 @@ from ddsite.deskdirector.errors import (
 from .conftest import HOST, make_token
 
 TICKETS = HOST + "/api/v4/tech/tickets"
-
-
-@pytest.fixture
-def transport():
-    transport = Transport(connect_timeout=2, read_timeout=7, get_retries=2, retry_backoff=0,
-                          max_parallel_calls=4)
-    yield transport
-    transport.close()
 
 
 @pytest.fixture

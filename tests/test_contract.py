@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from ddsite.demo import ServerThread
-from ddsite.deskdirector.client import Client, Transport
+from ddsite.deskdirector.client import Client
 from ddsite.deskdirector.endpoints import DEFAULT_ENDPOINTS
 from ddsite.deskdirector.errors import Forbidden, Invalid, NotFound, TokenRejected, Unavailable
 from ddsite.deskdirector.models import Page, Ticket, TicketSummary, User
@@ -23,14 +23,6 @@ def sandbox():
     server = ServerThread("localhost", 0, app).start()
     yield app, f"http://localhost:{server.port}"
     server.stop()
-
-
-@pytest.fixture
-def transport():
-    transport = Transport(connect_timeout=2, read_timeout=5, get_retries=1, retry_backoff=0,
-                          max_parallel_calls=4)
-    yield transport
-    transport.close()
 
 
 def _client(sandbox, transport, kind: str, user_id: int, ttl: int | None = None) -> Client:

@@ -306,3 +306,25 @@ def test_contact_pages_refuse_an_agent_session(agent, dd):
         response = agent.get(path)
         assert response.status_code == 403
         assert "these pages are for contacts" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("action", ["take", "close"])
+@pytest.mark.parametrize("failure, status, words", [
+    ({"status": 503}, 502, "HTTP 503"), ({"body": requests.ReadTimeout()}, 504, "took too long"),
+    ({"status": 403, "json": {"message": "Not your team"}}, 403, "Not your team"),
+    ({"status": 422, "json": {"message": "Closed tickets stay closed"}}, 502, "Closed tickets stay closed"),
+])
+def test_quick_action_failures_are_explained_and_not_retried(agent, dd, action, failure, status, words):
+    csrf = _csrf(agent, dd)
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    if action == "close":
+        dd.add(responses.GET, API + "/statuses", json=STATUSES)
+    dd.add(responses.PATCH, API + "/tickets/1005", **failure)
+    response = agent.post(f"/tech/tickets/1005/{action}", data={"csrf_token": csrf, "confirmed": "yes"})
+    assert response.status_code == status and words in response.get_data(as_text=True)
+    assert sum(c.request.method == "PATCH" for c in dd.calls) == 1
+
+
+def test_quick_action_on_a_missing_ticket(agent, dd):
+    dd.add(responses.GET, API + "/tickets/999", status=404, json={})
+    assert agent.get("/tech/tickets/999/take").status_code == 404
