@@ -14,6 +14,7 @@ import secrets
 from cachelib import RedisCache
 from flask import current_app, session
 
+from .sessions import session_folder
 from .state import state
 
 # Long enough to cover any resubmit; a form older than its session cannot be sent anyway.
@@ -56,7 +57,8 @@ def outcome(form_key: str) -> str | None:
 
 
 def release(form_key: str) -> None:
-    """Let the key be used again: DeskDirector certainly did not take the submission."""
+    """Let the key be used again: DeskDirector refused the submission, or it is unknown whether
+    it arrived (the error page then says to check before sending again)."""
     store = state().store
     name = _name(form_key)
     if isinstance(store, RedisCache):
@@ -67,6 +69,4 @@ def release(form_key: str) -> None:
 
 
 def _folder() -> str:
-    base = current_app.config.get("SESSION_DIR") or os.path.join(current_app.instance_path,
-                                                                  "sessions")
-    return os.path.join(base, "once")
+    return os.path.join(session_folder(current_app), "once")

@@ -61,8 +61,12 @@ def make_store(app: Flask) -> tuple[BaseCache, Callable[[], None]]:
 
         client = redis.Redis.from_url(redis_url)
         return RedisCache(host=client, key_prefix="ddsite:"), client.close
-    folder = app.config.get("SESSION_DIR") or f"{app.instance_path}/sessions"
-    return FileSystemCache(folder, threshold=0, mode=0o600), lambda: None
+    return FileSystemCache(session_folder(app), threshold=0, mode=0o600), lambda: None
+
+
+def session_folder(app: Flask) -> str:
+    """Folder of the filesystem store: DDSITE_SESSION_DIR, else sessions/ in the instance folder."""
+    return app.config.get("SESSION_DIR") or f"{app.instance_path}/sessions"
 
 
 class ServerSessionInterface(SessionInterface):
@@ -75,7 +79,9 @@ class ServerSessionInterface(SessionInterface):
         cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         if cookie:
             return cookie, False
-        handle = request.args.get(URL_HANDLE) or request.form.get(URL_HANDLE)
+        # Forms post to URLs that already carry the handle, so the body is never read here
+        # (reading it would also bypass the request-size limit's error page).
+        handle = request.args.get(URL_HANDLE)
         return (handle, True) if handle else (None, False)
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
