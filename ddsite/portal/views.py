@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 
 from .. import auth, drafts
 from ..deskdirector.errors import Forbidden
 from ..forms import page_window
+from ..pages import PageBlueprint
 from ..submit import send_once
 from .forms import NewRequestForm, ReplyForm, TicketFilterForm
 
-bp = Blueprint("portal", __name__, url_prefix="/portal")
-auth.protect(bp, "portal")
+bp = PageBlueprint("portal", __name__, audience="portal", url_prefix="/portal",
+                   nav=[("Home", "home"), ("My tickets", "tickets", ("ticket",)),
+                         ("New request", "new_request")])
 
 # DeskDirector's field names → ours, for putting its messages on the right field.
 REPLY_FIELDS = {"note": "note"}

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
 from .. import auth, drafts
 from ..forms import page_window
+from ..pages import PageBlueprint
 from ..submit import send_once
 from . import updates
 from .forms import VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
 
-bp = Blueprint("tech", __name__, url_prefix="/tech")
-auth.protect(bp, "tech")
+bp = PageBlueprint("tech", __name__, audience="tech", url_prefix="/tech",
+                   nav=[("Home", "home"), ("Queue", "queue", ("ticket", "take", "close"))])
 
 NOTE_FIELDS = {"note": "note", "isInternal": "visibility"}
 UPDATE_FIELDS = {"status": "status", "priority": "priority", "assignedAgents": "assignees"}
