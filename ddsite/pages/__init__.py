@@ -34,7 +34,7 @@ __all__ = ["PageBlueprint", "PageRefused", "api", "current_user", "tenant", "sen
 ENTRY_POINT_GROUP = "ddsite.pages"
 AUDIENCES = {"portal": "contacts, in the client portal", "tech": "agents, in TECH"}
 # The stock pages, registered exactly as anyone's: contacts, agents, then Insights.
-STOCK_PAGES = ("ddsite.portal.views", "ddsite.tech.views")
+STOCK_PAGES = ("ddsite.portal.views", "ddsite.tech.views", "ddsite.insights.views")
 
 
 class PageRefused(ConfigError):
