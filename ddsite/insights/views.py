@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from flask import Response, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from .. import auth
@@ -38,7 +39,8 @@ class InsightsFilterForm(FlaskForm):
         csrf = False
 
     period = SelectField("Period", coerce=int, default=figures.DEFAULT_PERIOD,
-                         choices=[(weeks, f"Last {weeks} weeks") for weeks in figures.PERIODS],
+                         choices=[SelectChoice(weeks, f"Last {weeks} weeks")
+                                  for weeks in figures.PERIODS],
                          validators=[Optional()])
     company = SelectField("Company", default=ALL_COMPANIES, validators=[Optional()])
 
@@ -94,16 +96,22 @@ def _compute(audience: str) -> dict:
     filters = InsightsFilterForm(request.args)
     ticket_set, priorities = source.read(auth.api(), audience)
     companies = companies_of(ticket_set.tickets)
-    filters.company.choices = [(ALL_COMPANIES, "All companies"), *companies]
+    filters.company.choices = [SelectChoice(ALL_COMPANIES, "All companies"),
+                               *(SelectChoice(key, name) for key, name in companies)]
     period, company = filters.chosen()
     tickets = [t for t in ticket_set.tickets
                if company == ALL_COMPANIES or (t.account and str(t.account.id) == company)]
-    now = datetime.now(UTC)
+    now = current_time()
     return {"insights": figures.compute(tickets, now=now, period_weeks=period,
                                         priority_order=priorities),
             "ticket_set": ticket_set, "filters": filters, "now": now, "period": period,
             "company": company, "company_name": dict(companies).get(company),
             "user": auth.current_user(), "duration_text": figures.duration_text}
+
+
+def current_time() -> datetime:
+    """Now, in UTC (one place, so tests can fix the week boundaries)."""
+    return datetime.now(UTC)
 
 
 def companies_of(tickets) -> list[tuple[str, str]]:
