@@ -105,7 +105,7 @@ def test_another_contacts_ticket_is_not_found(sandbox, api):
 def test_paging_search_and_filters(sandbox, api):
     headers = _auth(sandbox, "m", 201)
     everything = api.get("/api/v4/tech/tickets?status=any&take=100", headers=headers).json
-    assert everything["total"] == len(everything["results"]) >= 60
+    assert everything["total"] >= 60 and len(everything["results"]) == min(100, everything["total"])
     first = api.get("/api/v4/tech/tickets?status=any&take=25", headers=headers).json
     second = api.get("/api/v4/tech/tickets?status=any&take=25&skip=25", headers=headers).json
     assert not {r["id"] for r in first["results"]} & {r["id"] for r in second["results"]}

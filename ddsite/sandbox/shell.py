@@ -53,6 +53,18 @@ def tech_shell():
     return _shell("tech", inner_path="/tech/")
 
 
+@bp.get("/portal/insights")
+def portal_insights_shell():
+    """A second menu item of the client portal: the Insights page."""
+    return _shell("portal", inner_path="/portal/insights/")
+
+
+@bp.get("/tech/insights")
+def tech_insights_shell():
+    """A second menu item of TECH: the Insights page."""
+    return _shell("tech", inner_path="/tech/insights/")
+
+
 @bp.get("/portal/deeplink")
 def portal_deeplink():
     """DeskDirector's web deep link: `name=ticket&ticket_id=N` opens that ticket."""
@@ -104,7 +116,10 @@ def _shell(app_name: str, inner_path: str):
     if site_url:
         host = request.host_url.rstrip("/")
         frame_src = f"{site_url}{inner_path}?{urlencode({'access_token': token, 'host': host})}"
+    menu = [(shell["menu_item"], url_for(f"shell.{app_name}_shell")),
+            ("Insights", url_for(f"shell.{app_name}_insights_shell"))]
     return render_template("sandbox/shell.html", app_name=app_name, shell=shell, users=users,
+                           menu=menu, current_menu=request.path,
                            user_id=user_id, frame_src=frame_src, expires_at=expires_at,
                            iframe_sandbox=IFRAME_SANDBOX, faults=_sandbox()["faults"].describe(),
                            fault_kinds=FAULT_KINDS)
