@@ -207,7 +207,7 @@ def test_every_chart_has_a_title_a_description_and_bars_that_match_its_table(con
 
 def test_csv_download_has_the_numbers_of_the_page(config, hand_made, fixed_now):
     client, page = _open(config, hand_made, "m", 201, "/tech/insights/")
-    assert 'href="/tech/insights/insights.csv" download' in page.get_data(as_text=True)
+    assert 'href="/tech/insights/insights.csv">Download the numbers (CSV)' in page.get_data(as_text=True)
     response = client.get(f"/tech/insights/insights.csv?company={HARBOUR}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="insights-2026-11-25.csv"'

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
-import textwrap
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import responses
@@ -19,47 +20,20 @@ from .conftest import AGENT, CONTACT, HOST, LeakCheckingClient, sign_in
 
 API = HOST + "/api/v4/tech"
 
-# A complete page in one file, as the guide (ddsite/pages/README.md) shows it: an agent's form
-# that adds a note to a ticket, once, with a draft kept when the session ends meanwhile.
-PAGE_SOURCE = '''
-from flask import render_template, url_for
-from ddsite.pages import PageBlueprint, OnceForm, api, current_user, drafts, note_field, send_once
-
-bp = PageBlueprint("greetings", __name__, audience="tech", template_folder="templates",
-                   nav=[("Greetings", "index")])
-
-
-class GreetingForm(OnceForm):
-    note = note_field("Greeting")
-
-
-@bp.route("/", methods=["GET", "POST"])
-def index():
-    """Greet the team on ticket 1005."""
-    form = GreetingForm()
-    if form.validate_on_submit():
-        sent = send_once(form, {"note": "note"},
-                         lambda: api().add_note("tech", 1005, form.note.data),
-                         lambda _note: url_for(".index"))
-        if sent:
-            return sent
-    return render_template("greetings.html", form=drafts.prepare(form), user=current_user())
-'''
-TEMPLATE = '''{% extends "base.html" %}
-{% from "_macros.html" import field, once_fields, draft_actions %}
-{% block content %}<h1>Hello {{ user.name }}</h1>
-<form method="post">{{ once_fields(form) }}{{ field(form.note) }}{{ draft_actions(form) }}
-<button type="submit">Send</button></form>{% endblock %}
-'''
+GUIDE = Path(__file__).resolve().parents[1] / "ddsite" / "pages" / "README.md"
+# The guide's own example page is the throwaway page: an agent logs a site visit as an internal
+# note, once, with a draft kept when the session ends meanwhile.
+PAGE_SOURCE = re.search(r"```python\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S).group(1)
+TEMPLATE = re.search(r"```html\+jinja\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S).group(1)
 
 
 def write_page(folder, source: str = PAGE_SOURCE, *, template: bool = True) -> str:
     """A page module with a name of its own in `folder`; returns the module name."""
     name = f"throwaway_page_{uuid.uuid4().hex[:10]}"
-    (folder / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    (folder / f"{name}.py").write_text(source, encoding="utf-8")
     if template:
         (folder / "templates").mkdir(exist_ok=True)
-        (folder / "templates" / "greetings.html").write_text(TEMPLATE, encoding="utf-8")
+        (folder / "templates" / "site_visits.html").write_text(TEMPLATE, encoding="utf-8")
     return name
 
 
@@ -97,7 +71,7 @@ def page_app(request, config, page_folder):
     """The app with the throwaway page registered one way or the other."""
     module = write_page(page_folder)
     if request.param == "entry point":
-        write_distribution(page_folder, {"greetings": module})
+        write_distribution(page_folder, {"site_visits": module})
         app = build(config)
     else:
         app = build(config, PAGES=[module])
@@ -107,49 +81,50 @@ def page_app(request, config, page_folder):
 
 def test_the_page_is_registered_with_its_navigation_beside_the_stock_pages(page_app, dd):
     client = page_app.test_client()
-    sign_in(client, dd, "tech", path="/tech/greetings/")
-    page = client.get("/tech/greetings/").get_data(as_text=True)
-    assert "<h1>Hello Sam Agent</h1>" in page
-    assert 'href="/tech/greetings/" aria-current="page">Greetings</a>' in page
+    sign_in(client, dd, "tech", path="/tech/visits/")
+    page = client.get("/tech/visits/").get_data(as_text=True)
+    assert "<h1>Log a site visit, Sam Agent</h1>" in page
+    assert 'href="/tech/visits/" aria-current="page">Site visits</a>' in page
     assert 'href="/tech/queue">Queue</a>' in page and 'rel="stylesheet"' in page
     home = client.get("/tech/").get_data(as_text=True)
-    assert 'href="/tech/greetings/">Greetings</a>' in home
+    assert 'href="/tech/visits/">Site visits</a>' in home
 
 
 def test_the_page_is_guarded_for_its_audience(page_app, dd):
     client = page_app.test_client()
-    nobody = client.get("/tech/greetings/")
+    nobody = client.get("/tech/visits/")
     assert nobody.status_code == 400 and "Open this page from DeskDirector" in nobody.get_data(as_text=True)
     sign_in(client, dd, "portal", user=CONTACT)
-    contact = client.get("/tech/greetings/")
+    contact = client.get("/tech/visits/")
     assert contact.status_code == 403 and "for agents" in contact.get_data(as_text=True)
-    assert "Greetings" not in client.get("/portal/").get_data(as_text=True)
+    assert "Site visits" not in client.get("/portal/").get_data(as_text=True)
 
 
 def test_the_page_posts_once_with_csrf(page_app, dd):
     client = page_app.test_client()
     sign_in(client, dd, "tech")
-    forged = client.post("/tech/greetings/", data={"note": "Hi", "form_key": "k"})
+    forged = client.post("/tech/visits/", data={"note": "Hi", "form_key": "k"})
     assert forged.status_code == 400 and "The form could not be sent" in forged.get_data(as_text=True)
-    fields = _fields(client.get("/tech/greetings/").get_data(as_text=True))
+    fields = _fields(client.get("/tech/visits/").get_data(as_text=True))
     dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
-    sent = client.post("/tech/greetings/", data={**fields, "note": "Morning all"})
+    sent = client.post("/tech/visits/", data={**fields, "ticket": "1005", "note": "Swapped the PSU"})
     assert sent.status_code == 303
-    again = client.post("/tech/greetings/", data={**fields, "note": "Morning all"})
+    assert "The visit was logged on #1005." in client.get(sent.headers["Location"]).get_data(as_text=True)
+    again = client.post("/tech/visits/", data={**fields, "ticket": "1005", "note": "Swapped the PSU"})
     assert again.status_code == 303
-    assert [c.request.body for c in dd.calls if c.request.method == "POST"] == [b'{"note": "Morning all", "isInternal": false}']
+    assert [c.request.body for c in dd.calls if c.request.method == "POST"] == [b'{"note": "Site visit: Swapped the PSU", "isInternal": true}']
 
 
 def test_a_late_post_is_kept_as_a_draft_and_offered_back(page_app, dd, monkeypatch):
     client = page_app.test_client()
     sign_in(client, dd, "tech", expires_in=60)
-    fields = _fields(client.get("/tech/greetings/").get_data(as_text=True))
+    fields = _fields(client.get("/tech/visits/").get_data(as_text=True))
     real = time.time
     monkeypatch.setattr(time, "time", lambda: real() + 61)
-    late = client.post("/tech/greetings/", data={**fields, "note": "Written over lunch"})
+    late = client.post("/tech/visits/", data={**fields, "ticket": "1005", "note": "Written over lunch"})
     assert late.status_code == 401 and "has been kept" in late.get_data(as_text=True)
     sign_in(client, dd, "tech", user=AGENT)
-    restored = client.get("/tech/greetings/").get_data(as_text=True)
+    restored = client.get("/tech/visits/").get_data(as_text=True)
     assert "Written over lunch</textarea>" in restored and "Discard draft" in restored
     assert not any(c.request.method == "POST" for c in dd.calls)
 
@@ -171,12 +146,12 @@ def refusal(config, **extra) -> str:
 def test_a_wrong_audience_stops_start_up(config, page_folder):
     module = write_page(page_folder, PAGE_SOURCE.replace('audience="tech"', 'audience="agents"'))
     message = refusal(config, PAGES=[module])
-    assert message.startswith(f"DDSITE_PAGES: {module}: page 'greetings': audience 'agents' is not one of")
+    assert message.startswith(f"DDSITE_PAGES: {module}: page 'site_visits': audience 'agents' is not one of")
     assert "'portal' (contacts" in message and "'tech' (agents" in message
 
 
 def test_a_route_collision_stops_start_up(config, page_folder):
-    source = PAGE_SOURCE.replace('audience="tech",', 'audience="tech", url_prefix="/tech",').replace(
+    source = PAGE_SOURCE.replace('url_prefix="/tech/visits"', 'url_prefix="/tech"').replace(
         '@bp.route("/"', '@bp.route("/queue"')
     module = write_page(page_folder, source)
     message = refusal(config, PAGES=[module])
@@ -185,10 +160,9 @@ def test_a_route_collision_stops_start_up(config, page_folder):
 
 
 def test_a_taken_name_and_a_prefix_outside_the_audience_stop_start_up(config, page_folder):
-    taken = write_page(page_folder, PAGE_SOURCE.replace('"greetings", __name__', '"tech", __name__'))
+    taken = write_page(page_folder, PAGE_SOURCE.replace('"site_visits", __name__', '"tech", __name__'))
     assert "the name 'tech' is taken by another page" in refusal(config, PAGES=[taken])
-    outside = write_page(page_folder, PAGE_SOURCE.replace('audience="tech",',
-                                                          'audience="tech", url_prefix="/greet",'))
+    outside = write_page(page_folder, PAGE_SOURCE.replace('url_prefix="/tech/visits"', 'url_prefix="/greet"'))
     assert "URL prefix '/greet' must be /tech or below it" in refusal(config, PAGES=[outside])
 
 

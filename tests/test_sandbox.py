@@ -205,7 +205,7 @@ def test_portal_shell_frames_the_site_with_token_host_and_sandbox_flags(sandbox)
     shell = sandbox.test_client()
     response = shell.get("/portal/")
     html = response.get_data(as_text=True)
-    assert ('sandbox="allow-same-origin allow-scripts allow-forms allow-popups '
+    assert ('sandbox="allow-same-origin allow-scripts allow-forms allow-popups allow-downloads '
             'allow-top-navigation-by-user-activation"') in html
     url, query = _frame(response)
     assert url == "http://127.0.0.1:9999/portal/" and query["host"] == "http://localhost"

@@ -20,8 +20,9 @@ from .faults import FAULT_KINDS
 
 bp = Blueprint("shell", __name__)
 
-# The flags DeskDirector's "I know this site" template gives an External Site iframe.
-IFRAME_SANDBOX = ("allow-same-origin allow-scripts allow-forms allow-popups "
+# The flags DeskDirector's "I know this site" template gives an External Site iframe (its help:
+# "allows the majority", all but top navigation); Insights' CSV download needs allow-downloads.
+IFRAME_SANDBOX = ("allow-same-origin allow-scripts allow-forms allow-popups allow-downloads "
                   "allow-top-navigation-by-user-activation")
 _SHELLS = {
     "portal": {"kind": "c", "cookie": "sandbox_contact", "title": "Support portal",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -30,6 +32,12 @@ def test_agent_insights_from_the_tech_menu_with_a_company_filter(browser, demo, 
         expect(frame.get_by_role("heading", name="Insights: Harbour Dental")).to_be_visible()
         expect(frame.locator("#table-weekly tbody tr")).to_have_count(26)
         assert serious_violations(page) == []
+        with page.expect_download() as download:
+            frame.get_by_role("link", name="Download the numbers (CSV)").click()
+        assert re.fullmatch(r"insights-\d{4}-\d{2}-\d{2}\.csv", download.value.suggested_filename)
+        with open(download.value.path(), encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+        assert lines[0] == "chart,category,series,value" and len(lines) > 26 * 2
     finally:
         context.close()
 
