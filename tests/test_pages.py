@@ -16,7 +16,7 @@ from ddsite import create_app
 from ddsite.cli import main
 from ddsite.pages import PageRefused
 
-from .conftest import AGENT, CONTACT, HOST, LeakCheckingClient, sign_in
+from .conftest import AGENT, CONTACT, HOST, LeakCheckingClient, make_token, sign_in
 
 API = HOST + "/api/v4/tech"
 
@@ -127,6 +127,18 @@ def test_a_late_post_is_kept_as_a_draft_and_offered_back(page_app, dd, monkeypat
     restored = client.get("/tech/visits/").get_data(as_text=True)
     assert "Written over lunch</textarea>" in restored and "Discard draft" in restored
     assert not any(c.request.method == "POST" for c in dd.calls)
+
+
+def test_without_cookies_the_page_and_its_links_carry_the_session_handle(page_app, dd):
+    cookieless = page_app.test_client(use_cookies=False)
+    dd.add(responses.GET, HOST + "/api/v2/user/member", json=AGENT)
+    token = make_token(AGENT["id"])
+    location = cookieless.get(f"/tech/visits/?access_token={token}&host={HOST}").headers["Location"]
+    handle = location.split("ddsid=")[1]
+    page = cookieless.get(location).get_data(as_text=True)
+    assert "<h1>Log a site visit, Sam Agent</h1>" in page
+    assert f'href="/tech/visits/?ddsid={handle}" aria-current="page">Site visits</a>' in page
+    assert f'href="/tech/queue?ddsid={handle}">Queue</a>' in page
 
 
 def _fields(page: str) -> dict:

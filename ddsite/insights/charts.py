@@ -15,6 +15,7 @@ COLUMN_WIDTH = 640       # viewBox width of a column chart
 COLUMN_HEIGHT = 260
 PLOT_LEFT, PLOT_TOP, PLOT_BOTTOM = 36, 28, 40
 MAX_LABEL = 22
+LABEL_ROOM = 70          # viewBox units a column label needs
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ def column_geometry(chart: Chart) -> Geometry:
     bar = group * 0.8 / max(len(chart.series), 1)
     base = PLOT_TOP + plot_height
     bars, labels = [], []
-    step = max(1, math.ceil(len(chart.labels) * 44 / plot_width))
+    # Room for a week label even at the larger type of narrow screens (see ddsite.css).
+    step = max(1, math.ceil(len(chart.labels) * LABEL_ROOM / plot_width))
     for index, label in enumerate(chart.labels):
         left = PLOT_LEFT + index * group + group * 0.1
         for number, series in enumerate(chart.series):
@@ -89,7 +91,7 @@ def column_geometry(chart: Chart) -> Geometry:
             labels.append(Text(round(PLOT_LEFT + index * group + group / 2, 1), base + 18, label))
     grid = [Text(PLOT_LEFT, round(base - plot_height * fraction, 1),
                  str(round(top_value * fraction))) for fraction in (0, 0.5, 1)]
-    legend = [Text(COLUMN_WIDTH - 200 + 100 * number, 12, series.name)
+    legend = [Text(COLUMN_WIDTH - 130 * len(chart.series) + 130 * number, 14, series.name)
               for number, series in enumerate(chart.series)]
     return Geometry(COLUMN_WIDTH, COLUMN_HEIGHT, bars, labels, [], grid, legend)
 
