@@ -145,8 +145,8 @@ def _register(app: Flask, page: PageBlueprint, source: str) -> None:
         if rule.endpoint.split(".")[0] != page.name:
             continue
         clash = before.get(_route_key(rule))
-        if clash is not None and set(rule.methods or ()) & set(clash.methods or ()) - {"HEAD",
-                                                                                         "OPTIONS"}:
+        methods = set(rule.methods or ()) - {"HEAD", "OPTIONS"}
+        if clash is not None and methods & set(clash.methods or ()):
             raise PageRefused(f"{label}: route {rule.rule} collides with {clash.rule} of "
                               f"{clash.endpoint}; give the page another URL prefix")
     app.extensions["ddsite"].nav_links.extend(page.nav)
