@@ -168,6 +168,10 @@ def test_an_empty_company(config, seeded):
     assert _table(page, "status") == [["None"]]
     assert "No open tickets." in page and "Nothing to show" in page
     assert all(row[1:] == ["0", "0"] for row in _table(page, "weekly"))
+    rows = list(csv.reader(io.StringIO(client.get("/portal/insights/insights.csv").get_data(as_text=True))))
+    assert rows[-3:] == [["Summary", "Tickets counted", "", "0"], ["Summary", "Closed in the last 12 weeks", "", "0"],
+                         ["Summary", "Median time to close (hours)", "", ""]]
+    assert {row[3] for row in rows[1:-3]} == {"0"}
 
 
 def test_a_single_ticket(config, seeded):
@@ -253,6 +257,20 @@ def test_more_tickets_than_one_page_are_read_concurrently_and_counted(client, dd
     assert "Counted 250 tickets, read in 3 pages; 250 open." in page
 
 
+def test_beyond_the_cap_the_page_says_how_many_it_counted_of_how_many(client, dd, monkeypatch):
+    from ddsite.insights import source
+
+    monkeypatch.setattr(source, "MAX_TICKETS", 150)
+    sign_in(client, dd, "tech")
+    tickets = HOST + "/api/v4/tech/tickets"
+    for skip in (0, 100):
+        dd.add(responses.GET, tickets, json={"total": 250, "results": _rows(100, skip + 1)},
+               match=[responses.matchers.query_param_matcher({"status": "any", "skip": str(skip), "take": "100"})])
+    dd.add(responses.GET, HOST + "/api/v4/tech/priorities", json=[])
+    page = " ".join(client.get("/tech/insights/").get_data(as_text=True).split())
+    assert "Counted 150 tickets (the first 150 of 250 DeskDirector has), read in 2 pages; 150 open." in page
+
+
 def test_a_server_that_ignores_paging_is_read_once(client, dd):
     sign_in(client, dd, "tech")
     dd.add(responses.GET, HOST + "/api/v4/tech/tickets", json=_rows(130))
@@ -267,3 +285,23 @@ def test_the_seeded_demo_history_spans_enough_weeks_to_chart(config, seeded):
     assert len(weekly) == 12 and all(int(created) > 0 for _, created, _ in weekly)
     assert sum(int(closed) > 0 for _, _, closed in weekly) >= 10
     assert "read in 2 pages" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("span, text", [(None, "—"), (timedelta(seconds=20), "under a minute"),
+                                        (timedelta(minutes=40), "40 minutes"),
+                                        (timedelta(hours=5), "5 hours"),
+                                        (timedelta(hours=1, minutes=1), "1 hour 1 minute"),
+                                        (timedelta(days=2, hours=12), "2 days 12 hours"),
+                                        (timedelta(days=1, minutes=30), "1 day")])
+def test_durations_read_as_words(span, text):
+    from ddsite.insights.figures import duration_text
+
+    assert duration_text(span) == text
+
+
+def test_weeks_start_on_monday_midnight_utc_and_end_with_this_week():
+    from ddsite.insights.figures import week_starts
+
+    weeks = week_starts(datetime(2026, 11, 23, 0, 0, tzinfo=UTC), 3)  # a Monday, at midnight
+    assert [f"{w:%a %d %b %H:%M}" for w in weeks] == ["Mon 09 Nov 00:00", "Mon 16 Nov 00:00", "Mon 23 Nov 00:00"]
+    assert week_starts(datetime(2026, 11, 29, 23, 59, tzinfo=UTC), 1)[0].day == 23  # Sunday night
