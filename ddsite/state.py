@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 
 from cachelib import BaseCache
 from flask import Flask, current_app
+from flask_limiter import Limiter
 from flask_wtf import CSRFProtect
 
 from .deskdirector.client import Client, Transport
@@ -17,9 +18,10 @@ class State:
     """What one ddsite app shares across requests."""
 
     def __init__(self, app: Flask, *, store: BaseCache, close_store: Callable[[], None],
-                 endpoints: Mapping[str, Endpoint], csrf: CSRFProtect) -> None:
+                 endpoints: Mapping[str, Endpoint], csrf: CSRFProtect, limiter: Limiter) -> None:
         config = app.config
         self.store = store
+        self.limiter = limiter
         self._close_store = close_store
         self.endpoints = endpoints
         self.csrf = csrf
