@@ -20,7 +20,7 @@ from .config import normalise_origin
 from .deskdirector.client import Client
 from .deskdirector.errors import Forbidden, NotFound, TokenRejected, Unavailable
 from .deskdirector.models import User
-from .sessions import URL_HANDLE, settle_ticket
+from .sessions import URL_HANDLE, browser_binding, settle_ticket
 from .state import state
 
 log = logging.getLogger(__name__)
@@ -177,6 +177,7 @@ def settle_transport():
     session.pop("settle", None)
     if session.from_url:
         session["transport"] = "url"  # cookie blocked: the handle stays in every URL
+        session["bound_to"] = browser_binding(request)
         return None
     session["transport"] = "cookie"
     query = [(k, v) for k, v in request.args.items(multi=True) if k != URL_HANDLE]

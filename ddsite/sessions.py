@@ -4,7 +4,8 @@ The handle travels in a `Partitioned` cookie, or, when the browser blocks even t
 (`ddsid`), as decided once during intake (see auth.py). A handle in a URL is a bearer credential,
 so it is honoured only where a link cannot plant it in someone else's browser: a "pending" handle
 settles once, within seconds, in the navigation that follows intake from the same browser; after
-that, a URL handle counts only in navigations that come from ddsite's own pages.
+that, a URL handle counts only in that browser (client address and User-Agent), in navigations that
+come from ddsite's own pages.
 """
 
 from __future__ import annotations
@@ -70,8 +71,17 @@ def _fingerprint(request: Request) -> str:
 
 def _may_settle(data: dict[str, Any], request: Request) -> bool:
     ticket = data.get("settle")
-    return (isinstance(ticket, dict) and time.time() <= ticket.get("until", 0)
+    # DeskDirector opens the site only in an iframe; a cookie-less page of its own is a link
+    # someone passed on (it would have kept a first-party cookie).
+    in_frame = request.headers.get("Sec-Fetch-Dest", "iframe") == "iframe"
+    return (in_frame and isinstance(ticket, dict) and time.time() <= ticket.get("until", 0)
             and secrets.compare_digest(ticket.get("fingerprint", ""), _fingerprint(request)))
+
+
+def browser_binding(request: Request) -> str:
+    """Who may use a handle that travels in URLs: the client address and browser that settled it."""
+    parts = [request.remote_addr or "", request.headers.get("User-Agent", "")]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def _from_our_pages(request: Request) -> bool:
@@ -129,11 +139,13 @@ class ServerSessionInterface(SessionInterface):
 
     def _url_handle_counts(self, handle: str, data: dict[str, Any], request: Request) -> bool:
         # A crafted link must not push someone else's session onto a browser: a handle in the URL
-        # counts for a session that intake found cookie-less, when the navigation came from our
-        # own pages, or for a pending one, once, in the navigation right after intake.
+        # counts for a session that intake found cookie-less, in the browser that settled it and
+        # in navigations from our own pages; or for a pending one, once, in the navigation right
+        # after intake.
         transport = data.get("transport")
         if transport == "url":
-            return _from_our_pages(request)
+            return _from_our_pages(request) and secrets.compare_digest(
+                data.get("bound_to", ""), browser_binding(request))
         return (transport == "pending" and _may_settle(data, request)
                 and claim_once(self.store, self.claims_folder, f"settle:{handle}", SETTLE_SECONDS))
 

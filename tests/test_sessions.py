@@ -154,3 +154,13 @@ def test_settled_url_handle_counts_only_from_our_own_pages(app, dd):
     assert inside.status_code == 200
     shared = app.test_client(use_cookies=False).get(location, headers={**IFRAME, "Sec-Fetch-Dest": "document"})
     assert shared.status_code == 400 and "Pat Lee" not in shared.get_data(as_text=True)
+
+
+def test_settled_url_handle_works_only_in_the_browser_that_settled_it(app, dd):
+    browser = app.test_client(use_cookies=False)
+    location = _kept_redirect(browser, dd)
+    assert browser.get(location).status_code == 200
+    assert browser.get(location).status_code == 200  # a browser that sends no Sec-Fetch-* headers
+    other = app.test_client(use_cookies=False)
+    assert other.get(location, environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 400
+    assert other.get(location, headers={"User-Agent": "Other/1.0"}).status_code == 400
