@@ -32,46 +32,28 @@ def _assert_try_again(response, words: str) -> None:
     assert words in text and "Try again in" in text and "UTC" in text
 
 
-def test_sign_ins_per_client_address_are_limited(config, dd):
-    config["INTAKE_LIMIT_PER_CLIENT"] = "2/minute"
+ACCEPTED = {"json": CONTACT}
+REFUSED = {"status": 401, "json": {"errorCode": "Unauthorized"}}
+
+
+@pytest.mark.parametrize("setting, answer, status, per_address, words", [
+    ("INTAKE_LIMIT_PER_CLIENT", ACCEPTED, 303, False, "too many sign-ins from your network address"),
+    ("INTAKE_LIMIT_PER_INSTANCE", ACCEPTED, 303, True, "too many sign-ins to this DeskDirector instance"),
+    ("FAILED_SIGN_IN_LIMIT_PER_CLIENT", REFUSED, 401, False, "from your network address were refused"),
+    ("FAILED_SIGN_IN_LIMIT_PER_INSTANCE", REFUSED, 401, True, "for this DeskDirector instance were refused"),
+])
+def test_sign_ins_over_the_limit_never_reach_deskdirector(config, dd, setting, answer, status,
+                                                          per_address, words):
+    config[setting] = "2/minute"
     client = _site(config)
-    for _ in range(2):
-        dd.add(responses.GET, ME, json=CONTACT)
-        assert _open(client).status_code == 303
-    _assert_try_again(_open(client), "too many sign-ins from your network address")
+    for number in range(2):  # per instance: each from another address
+        dd.add(responses.GET, ME, **answer)
+        assert _open(client, f"203.0.113.{number if per_address else 0}").status_code == status
+    _assert_try_again(_open(client, f"203.0.113.{99 if per_address else 0}"), words)
     assert len(dd.calls) == 2  # the third never reached DeskDirector
-    dd.add(responses.GET, ME, json=CONTACT)
-    assert _open(client, "203.0.113.6").status_code == 303  # another address is not held up
-
-
-def test_sign_ins_per_instance_are_limited_across_addresses(config, dd):
-    config["INTAKE_LIMIT_PER_INSTANCE"] = "3/minute"
-    client = _site(config)
-    for number in range(3):
+    if not per_address:
         dd.add(responses.GET, ME, json=CONTACT)
-        assert _open(client, f"203.0.113.{number}").status_code == 303
-    _assert_try_again(_open(client, "203.0.113.99"), "too many sign-ins to this DeskDirector instance")
-    assert len(dd.calls) == 3
-
-
-def test_refused_tokens_per_client_address_are_limited(config, dd):
-    config["FAILED_SIGN_IN_LIMIT_PER_CLIENT"] = "2/minute"
-    client = _site(config)
-    for _ in range(2):
-        dd.add(responses.GET, ME, status=401, json={"errorCode": "Unauthorized"})
-        assert _open(client).status_code == 401
-    _assert_try_again(_open(client), "refused by DeskDirector")
-    assert len(dd.calls) == 2
-
-
-def test_refused_tokens_per_instance_are_limited_across_addresses(config, dd):
-    config["FAILED_SIGN_IN_LIMIT_PER_INSTANCE"] = "2/minute"
-    client = _site(config)
-    for number in range(2):
-        dd.add(responses.GET, ME, status=401, json={"errorCode": "Unauthorized"})
-        assert _open(client, f"198.51.100.{number}").status_code == 401
-    _assert_try_again(_open(client, "198.51.100.50"), "for this DeskDirector instance")
-    assert len(dd.calls) == 2
+        assert _open(client, "198.51.100.6").status_code == 303  # another address is not held up
 
 
 def test_successful_sign_ins_do_not_count_as_refused(config, dd):
