@@ -65,7 +65,11 @@ def settle_ticket(request: Request) -> dict[str, Any]:
 
 
 def _fingerprint(request: Request) -> str:
-    parts = [request.remote_addr or "", *(request.headers.get(h, "") for h in _FINGERPRINT_HEADERS)]
+    return _digest(request, _FINGERPRINT_HEADERS)
+
+
+def _digest(request: Request, headers: tuple[str, ...]) -> str:
+    parts = [request.remote_addr or "", *(request.headers.get(h, "") for h in headers)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -80,8 +84,7 @@ def _may_settle(data: dict[str, Any], request: Request) -> bool:
 
 def browser_binding(request: Request) -> str:
     """Who may use a handle that travels in URLs: the client address and browser that settled it."""
-    parts = [request.remote_addr or "", request.headers.get("User-Agent", "")]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return _digest(request, ("User-Agent",))
 
 
 def _from_our_pages(request: Request) -> bool:

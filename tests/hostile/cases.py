@@ -183,7 +183,8 @@ TECH_ROUTES = ["/tech/", "/tech/queue", "/tech/tickets/1005", "/tech/tickets/100
 def route_cases() -> list[Case]:
     cases = []
     ids = {"0": 404, "1": 404, "-1": 404, "abc": 404, "1e3": 404, "99999999999999999999999": 404,
-           "%00": 404, "1005.0": 404, "%201005": 404, "1005%0d%0a": 404}
+           "%00": 404, "1005.0": 404, "%201005": 404, "1005%0d%0a": 404,
+           "١٠٠٥": 200, "²": 404}  # Arabic-Indic digits are digits to the URL map; "²" is not
     for ticket_id, status in ids.items():
         cases.append(Case("route-id", f"portal {ticket_id}", status, path=f"/portal/tickets/{ticket_id}"))
         for suffix in ("", "/take", "/close"):
