@@ -10,6 +10,7 @@ come from ddsite's own pages.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -181,12 +182,22 @@ def claim_once(store: BaseCache, folder: str, name: str, timeout: int) -> bool:
     if isinstance(store, RedisCache):
         return bool(store.add(f"claim:{name}", 1, timeout=timeout))
     os.makedirs(folder, mode=0o700, exist_ok=True)
+    _sweep(folder, timeout)
     path = os.path.join(folder, hashlib.sha256(name.encode()).hexdigest())
     try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except FileExistsError:
         return False
     return True
+
+
+def _sweep(folder: str, timeout: int) -> None:
+    # Claims outlive their use by `timeout` at most; there are only as many as claims in that time.
+    oldest = time.time() - timeout
+    for entry in os.scandir(folder):
+        with contextlib.suppress(FileNotFoundError):  # another worker swept it first
+            if entry.stat().st_mtime < oldest:
+                os.remove(entry.path)
 
 
 def claims_folder(app: Flask) -> str:

@@ -164,3 +164,35 @@ def test_settled_url_handle_works_only_in_the_browser_that_settled_it(app, dd):
     other = app.test_client(use_cookies=False)
     assert other.get(location, environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 400
     assert other.get(location, headers={"User-Agent": "Other/1.0"}).status_code == 400
+
+
+def test_settle_claims_on_the_filesystem_expire(app, tmp_path):
+    import os
+
+    from ddsite.sessions import claim_once
+
+    folder = str(tmp_path / "claims")
+    assert claim_once(app.session_interface.store, folder, "settle:a", 30)
+    assert not claim_once(app.session_interface.store, folder, "settle:a", 30)
+    for entry in os.scandir(folder):
+        os.utime(entry.path, (time.time() - 31, time.time() - 31))
+    assert claim_once(app.session_interface.store, folder, "settle:b", 30)
+    assert len(os.listdir(folder)) == 1  # a's claim, long past its use, was swept
+
+
+def test_pending_handle_settles_once_with_the_redis_store(config, redis_url, dd):
+    from werkzeug.test import EnvironBuilder
+
+    from ddsite import create_app
+
+    config["REDIS_URL"] = redis_url
+    app = create_app(config)
+    try:
+        browser = app.test_client(use_cookies=False)
+        location = _kept_redirect(browser, dd)
+        requests_ = [app.request_class(EnvironBuilder(location, environ_base=browser.environ_base).get_environ())
+                     for _ in range(2)]
+        opened = [app.session_interface.open_session(app, request) for request in requests_]
+        assert [bool(s.get("user")) for s in opened] == [True, False]
+    finally:
+        app.extensions["ddsite"].close()

@@ -127,6 +127,8 @@ def intake_cases() -> list[Case]:
         token = "{token}" if app_name == "portal" else "{tech_token}"
         cases.append(Case("intake-path", path, status, path=path, as_=None,
                           query={"access_token": token, "host": "{host}", "view": "x"}))
+    cases.append(Case("intake-path", "/portal with host only", 303, path="/portal", as_=None,
+                      query={"host": "{host}", "view": "x"}))
     cases.append(Case("intake-path", "two tokens", 303, as_=None,
                       query={"access_token": ["{token}", "junk"], "host": "{host}"}))
     cases.append(Case("intake-path", "old handle kept", 303, as_=None, setup="foreign_url_session",
