@@ -39,8 +39,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.before_request(forms.accept_only_text_fields)
     app.before_request(auth.intake_before_redirect)
     csrf.init_app(app)
+    limiter, close_limiter = flood.make_limiter(app)
     app.extensions["ddsite"] = State(app, store=store, close_store=close_store, endpoints=table,
-                                     csrf=csrf, limiter=flood.make_limiter(app))
+                                     csrf=csrf, limiter=limiter, close_limiter=close_limiter)
 
     security.install_log_filter(app)
     frame_ancestors = list(app.config["DESKDIRECTOR_HOSTS"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
@@ -37,12 +38,27 @@ _FAILURES = (("FAILED_SIGN_IN_LIMIT_PER_CLIENT", "failed", "client",
 LIMIT_KEYS = tuple(key for key, *_ in (*_INTAKE, *_FAILURES))
 
 
-def make_limiter(app: Flask) -> Limiter:
-    """A Flask-Limiter bound to `app`, counting in Redis when DDSITE_REDIS_URL is set."""
-    limiter = Limiter(get_remote_address, storage_uri=app.config.get("REDIS_URL") or "memory://",
-                      key_prefix="ddsite", strategy="moving-window")
+def make_limiter(app: Flask) -> tuple[Limiter, Callable[[], None]]:
+    """A Flask-Limiter bound to `app`, counting in Redis when DDSITE_REDIS_URL is set; and how to
+    release its connections."""
+    redis_url = app.config.get("REDIS_URL")
+    if redis_url:
+        import redis
+
+        pool = redis.ConnectionPool.from_url(redis_url)
+        limiter = Limiter(get_remote_address, storage_uri=redis_url, key_prefix="ddsite",
+                          strategy="moving-window", storage_options={"connection_pool": pool})
+        release = pool.disconnect
+    else:
+        limiter = Limiter(get_remote_address, storage_uri="memory://", key_prefix="ddsite",
+                          strategy="moving-window")
+        release = _nothing
     limiter.init_app(app)
-    return limiter
+    return limiter, release
+
+
+def _nothing() -> None:
+    """Memory storage holds no connections."""
 
 
 def check_intake(host: str) -> None:
