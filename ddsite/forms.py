@@ -76,14 +76,18 @@ def note_field(label: str) -> TextAreaField:
 
 
 def apply_field_errors(form: FlaskForm, error: Invalid, fields: Mapping[str, str]) -> None:
-    """Put DeskDirector's field messages on the form's fields; the rest go to the form itself."""
+    """Put DeskDirector's field messages on the form's fields; the rest go to the form itself.
+
+    The client names fields as its faces' arguments; `fields` maps those to the form's fields
+    where the two differ.
+    """
     placed = False
-    for upstream_name, messages in error.field_errors.items():
-        field = getattr(form, fields.get(upstream_name, ""), None)
-        if field is not None:
+    for name, messages in error.field_errors.items():
+        field = form._fields.get(fields.get(name, name))
+        if field is not None and not isinstance(field, HiddenField):
             field.errors = [*field.errors, *messages]
             placed = True
         else:
-            form.form_errors.extend(f"{upstream_name}: {m}" for m in messages)
+            form.form_errors.extend(f"{name}: {m}" for m in messages)
     if not placed and not form.form_errors:
         form.form_errors.append(f"DeskDirector did not accept this: {error.message}")

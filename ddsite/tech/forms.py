@@ -11,7 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..deskdirector.models import Ref, Ticket
 from ..forms import ListFilterForm, OnceForm, choices, int_or_none, note_field
 
-VIEWS = {  # queue view → (status, assigned) as DeskDirector's list takes them
+VIEWS = {  # queue view → (status, assigned), in the words of api.tech.tickets
     "mine": ("open", "me"),
     "unassigned": ("open", "unassigned"),
     "open": ("open", "any"),
@@ -79,16 +79,17 @@ class UpdateForm(OnceForm):
         self.loaded_assignees.data = ",".join(str(a.id) for a in ticket.assigned_agents)
 
     def changes(self) -> dict:
-        """The merge-patch body: only the fields the agent changed (null clears the priority)."""
-        body: dict = {}
+        """Only the fields the agent changed, by the names `api.tech.update_ticket` takes
+        (a priority of None clears it)."""
+        changes: dict = {}
         if str(self.status.data) != self.loaded_status.data:
-            body["status"] = {"id": self.status.data}
+            changes["status"] = self.status.data
         if str(self.priority.data or "") != self.loaded_priority.data:
-            body["priority"] = {"id": self.priority.data} if self.priority.data else None
+            changes["priority"] = self.priority.data or None
         loaded = [int(i) for i in self.loaded_assignees.data.split(",") if i.strip().isdigit()]
         if sorted(self.assignees.data or []) != sorted(loaded):
-            body["assignedAgents"] = [{"id": agent_id} for agent_id in self.assignees.data]
-        return body
+            changes["assignees"] = list(self.assignees.data or [])
+        return changes
 
 
 class ConfirmForm(FlaskForm):
