@@ -18,6 +18,7 @@ from ddsite.deskdirector.errors import (
     NotFound,
     TokenRejected,
     Unavailable,
+    UnknownShape,
 )
 
 from .conftest import HOST, make_token
@@ -130,10 +131,11 @@ def test_field_errors_come_back_under_the_faces_argument_names(api, dd):
                                          "other": ["x"]}
 
 
-def test_unreadable_success_body_is_unavailable(api, dd):
-    dd.add(responses.GET, TICKETS + "/5", body="<html>proxy page</html>", status=200)
-    with pytest.raises(Unavailable, match="cannot read"):
+def test_a_success_body_that_is_not_json_is_an_unknown_shape(api, dd):
+    dd.add(responses.GET, TICKETS + "/5", body="<html>the portal's own page</html>", status=200)
+    with pytest.raises(UnknownShape, match="not JSON") as caught:
         api.tech.ticket(5)
+    assert caught.value.operation == "tech.ticket" and caught.value.status_code == 502
 
 
 def test_one_pooled_session_per_host(transport):

@@ -13,7 +13,15 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .endpoints import Endpoint
-from .errors import DeskDirectorError, Forbidden, Invalid, NotFound, TokenRejected, Unavailable
+from .errors import (
+    DeskDirectorError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TokenRejected,
+    Unavailable,
+    UnknownShape,
+)
 from .faces import PortalFace, TechFace
 
 log = logging.getLogger(__name__)
@@ -92,9 +100,16 @@ class Client:
         return f"<Client {self.host}>"
 
     # ---- the one way out -------------------------------------------------------------------
+    def endpoint(self, name: str) -> Endpoint:
+        """The table's entry for operation `name` (what the instance understands)."""
+        return self._endpoints[name]
+
     def call(self, name: str, *, params: Mapping[str, Any] | None = None,
              json: Any = None, **path_values: Any) -> Any:
-        """Call endpoint `name` and return the decoded JSON (None for an empty body)."""
+        """Call endpoint `name` and return the decoded JSON (None for an empty body).
+
+        `path_values` fill the path's placeholders; optional ones the path does not name are
+        left out."""
         endpoint = self._endpoints[name]
         url = self.host + endpoint.url_path(**path_values)
         attempts = 1 + (self._transport.get_retries if endpoint.method == "GET" else 0)
@@ -106,7 +121,7 @@ class Client:
                     raise
             else:
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:
-                    return self._result(endpoint, response)
+                    return self._result(name, response)
             time.sleep(self._transport.retry_backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
@@ -133,15 +148,17 @@ class Client:
                  _request_id(response) or "-")
         return response
 
-    def _result(self, endpoint: Endpoint, response: requests.Response) -> Any:
+    def _result(self, name: str, response: requests.Response) -> Any:
         if response.status_code < 400:
             if not response.content:
                 return None
             try:
                 return response.json()
             except ValueError:
-                raise Unavailable("DeskDirector sent a reply ddsite cannot read.",
-                                  upstream_status=response.status_code) from None
+                # Often an HTML page: the path is the instance's web app, not its API.
+                raise UnknownShape(name, "the reply was not JSON",
+                                   upstream_status=response.status_code,
+                                   request_id=_request_id(response)) from None
         raise _error_for(response)
 
     # ---- the faces -------------------------------------------------------------------------

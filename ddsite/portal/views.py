@@ -66,10 +66,10 @@ def new_request():
                            priorities=lambda: _priorities_if_allowed(api.portal))
     form = NewRequestForm().with_choices(choices["request_types"], choices["priorities"])
     if form.validate_on_submit():
-        priority = form.priority.data if "priority" in form else None
+        priority = form.priority.chosen if "priority" in form else None
         created = send_once(form, {}, lambda: api.portal.create_ticket(
             summary=form.summary.data, description=form.description.data or "",
-            request_type=form.request_type.data, priority=priority),
+            request_type=form.request_type.chosen, priority=priority),
             lambda ticket: _done(f"Your request #{ticket.id} was raised.",
                                  url_for(".ticket", ticket_id=ticket.id)))
         if created:

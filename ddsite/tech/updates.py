@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from ..deskdirector.errors import Forbidden
 from ..deskdirector.faces import TechFace
-from ..deskdirector.models import Ticket, User
+from ..deskdirector.models import Id, Ticket, User
 from ..submit import send_once
 from .forms import UpdateForm
 
@@ -77,13 +77,16 @@ def quick_action(tech: TechFace, ticket_id: int, action: str, me: User) -> str:
         assigned = [a.id for a in current.assigned_agents]
         if me.member_id in assigned:
             return f"#{ticket_id} is already assigned to you."
-        tech.update_ticket(ticket_id, assignees=[*assigned, me.member_id])
+        mine = Id.like(me.member_id, next(iter(current.ids()), None))
+        tech.update_ticket(ticket_id, assignees=[*assigned, mine])
         return f"#{ticket_id} is now assigned to you."
-    statuses = tech.statuses()
+    if current.is_closed:
+        return f"#{ticket_id} is already closed."
+    statuses = tech.statuses(queue=current.queue)
     closing = [s for s in statuses if s.is_closed] or [s for s in statuses
                                                         if s.name.lower() == "closed"]
     if not closing:
-        raise Forbidden("DeskDirector has no status that closes a ticket.")
+        raise Forbidden("DeskDirector has no status that closes this ticket.")
     if current.status and current.status.id in {s.id for s in closing}:
         return f"#{ticket_id} is already closed."
     chosen = next((s for s in closing if s.name.lower() == "closed"), closing[0])

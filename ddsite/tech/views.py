@@ -46,27 +46,26 @@ def ticket(ticket_id: int):
     """A ticket with internal notes, the note form and the update form."""
     if request.form.get("discard"):
         return drafts.discarded(url_for(".ticket", ticket_id=ticket_id))
-    api = auth.api()
-    page = api.parallel(ticket=lambda: api.tech.ticket(ticket_id), statuses=api.tech.statuses,
-                        priorities=api.tech.priorities, agents=api.tech.agents)
+    tech = auth.api().tech
+    page = tech.ticket_with_choices(ticket_id)
     submitted = request.form.get("form_name") if request.method == "POST" else None
     note_form = NoteForm(formdata=request.form if submitted == "note" else None)
     update_form = UpdateForm(formdata=request.form if submitted == "update" else None).with_choices(
-        page["statuses"], page["priorities"], page["agents"])
+        page.statuses, page.priorities, page.agents, page.ticket)
     response, conflict = None, []
     if submitted == "note" and note_form.validate():
-        response = send_once(note_form, NOTE_FIELDS, lambda: _add_note(api, ticket_id, note_form),
+        response = send_once(note_form, NOTE_FIELDS, lambda: _add_note(tech, ticket_id, note_form),
                              lambda _note: _done("Your note was added.", ticket_id, "latest"))
     elif submitted == "update" and update_form.validate():
-        outcome = updates.apply(api.tech, ticket_id, page["ticket"], update_form)
+        outcome = updates.apply(tech, ticket_id, page.ticket, update_form)
         response, conflict = outcome.response, outcome.conflict
     if response:
         return response
     if submitted != "update":
-        update_form.load(page["ticket"])
+        update_form.load(page.ticket)
     status = 409 if conflict else (422 if note_form.errors or update_form.errors else 200)
     return render_template(
-        "tech/ticket.html", ticket=page["ticket"], note_form=drafts.prepare(note_form, "note"),
+        "tech/ticket.html", ticket=page.ticket, note_form=drafts.prepare(note_form, "note"),
         update_form=drafts.prepare(update_form, "update"), conflict=conflict,
         portal_url=auth.return_url(auth.tenant(), "tech", ticket_id)), status
 
@@ -96,9 +95,8 @@ def _quick_action(ticket_id: int, action: str):
                            back=back)
 
 
-def _add_note(api, ticket_id: int, form: NoteForm):
-    return api.tech.add_note(ticket_id, form.note.data,
-                             internal=form.visibility.data == "internal")
+def _add_note(tech, ticket_id: int, form: NoteForm):
+    return tech.add_note(ticket_id, form.note.data, internal=form.visibility.data == "internal")
 
 
 def _done(message: str, ticket_id: int, anchor: str | None = None) -> str:
