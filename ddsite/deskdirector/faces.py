@@ -64,7 +64,8 @@ class _Face:
 
     audience = ""
     # DeskDirector's names of a field (both vocabularies) → the face's argument it came from.
-    NOTE_FIELDS = {"note": "text", "comment": "text", "isInternal": "internal"}
+    NOTE_FIELDS = {"note": "text", "comment": "text", "isInternal": "internal",
+                   "isPublic": "internal"}
 
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -186,8 +187,9 @@ class TechFace(_Face):
     def add_note(self, ticket_id: int, text: str, *, internal: bool = True) -> Note | None:
         """Add a note as the agent, internal unless said otherwise; never retried.
         Field errors: text, internal."""
-        return self._add_note(ticket_id, {_NOTE_TEXT[self._words("add_note")]: text,
-                                          "isInternal": internal})
+        words = self._words("add_note")
+        visibility = {"isInternal": internal} if words == "v2" else {"isPublic": not internal}
+        return self._add_note(ticket_id, {_NOTE_TEXT[words]: text, **visibility})
 
     def update_ticket(self, ticket_id: int, *, status: Any = UNCHANGED, priority: Any = UNCHANGED,
                       assignees: Any = UNCHANGED) -> Ticket:
