@@ -17,13 +17,24 @@ API = HOST + "/api/v4/tech"
 V4_PORTAL = HOST + "/api/v4/client-portal"
 
 
-def _app_with(config, tmp_path, endpoints: dict):
-    path = tmp_path / "endpoints.json"
-    path.write_text(json.dumps(endpoints))
-    app = create_app({**config, "ENDPOINTS_FILE": str(path)})
-    app.test_client_class = LeakCheckingClient
-    return app
+@pytest.fixture
+def signed_in_with(config, tmp_path, dd):
+    """signed_in_with(endpoints, audience): a client signed in to an app told `endpoints`."""
+    apps = []
 
+    def sign_in_with(endpoints: dict, audience: str = "tech"):
+        path = tmp_path / f"endpoints-{len(apps)}.json"
+        path.write_text(json.dumps(endpoints))
+        app = create_app({**config, "ENDPOINTS_FILE": str(path)})
+        app.test_client_class = LeakCheckingClient
+        apps.append(app)
+        client = app.test_client()
+        sign_in(client, dd, audience)
+        return client
+
+    yield sign_in_with
+    for app in apps:
+        app.extensions["ddsite"].close()
 
 @pytest.fixture
 def agent(client, dd):
@@ -142,10 +153,8 @@ def test_a_server_that_ignores_skip_and_take_is_paged_here(agent, dd):
 
 
 def test_without_paging_or_sort_in_the_table_neither_is_sent_and_ddsite_sorts(
-        config, tmp_path, dd):
-    app = _app_with(config, tmp_path, {"tech.tickets": "GET /api/v4/tech/tickets"})
-    agent = app.test_client()
-    sign_in(agent, dd, "tech")
+        signed_in_with, dd):
+    agent = signed_in_with({"tech.tickets": "GET /api/v4/tech/tickets"})
     rows = _rows(30)
     rows[7]["priority"] = {"id": 4, "name": "Critical"}
     for _ in range(2):
@@ -157,27 +166,19 @@ def test_without_paging_or_sort_in_the_table_neither_is_sent_and_ddsite_sorts(
     newest_first = sorted(rows, key=lambda r: r["modifiedOn"], reverse=True)
     assert by_activity == [r["id"] for r in newest_first[:20]]
     assert by_priority[0] == 1007
-    app.extensions["ddsite"].close()
 
 
-def test_a_sort_parameter_of_the_instances_own_is_sent(config, tmp_path, dd):
-    app = _app_with(config, tmp_path,
-                    {"tech.tickets": "GET /api/v4/tech/tickets?sortBy={sort}&page_size={take}"})
-    agent = app.test_client()
-    sign_in(agent, dd, "tech")
+def test_a_sort_parameter_of_the_instances_own_is_sent(signed_in_with, dd):
+    agent = signed_in_with({"tech.tickets": "GET /api/v4/tech/tickets?sortBy={sort}&page_size={take}"})
     dd.add(responses.GET, API + "/tickets", json=_rows(3))
     agent.get("/tech/queue?view=open&sort=age")
     url = dd.calls[-1].request.url
     assert "sortBy=age" in url and "page_size=20" in url and "skip" not in url
-    app.extensions["ddsite"].close()
 
 
 # ---- statuses per queue ------------------------------------------------------------------------
-def test_statuses_are_asked_for_the_tickets_queue(config, tmp_path, dd):
-    app = _app_with(config, tmp_path,
-                    {"tech.statuses": "GET /api/v2/statuses?boardId={queue_id}"})
-    agent = app.test_client()
-    sign_in(agent, dd, "tech")
+def test_statuses_are_asked_for_the_tickets_queue(signed_in_with, dd):
+    agent = signed_in_with({"tech.statuses": "GET /api/v2/statuses?boardId={queue_id}"})
     on_board = {**STRING_TICKET, "board": {"id": 7, "name": "Projects"}}
     dd.add(responses.GET, API + "/tickets/1005", json=on_board)
     dd.add(responses.GET, HOST + "/api/v2/statuses", json=STRING_LOOKUPS["/statuses"])
@@ -193,14 +194,10 @@ def test_statuses_are_asked_for_the_tickets_queue(config, tmp_path, dd):
     dd.add(responses.GET, API + "/agents", json=STRING_LOOKUPS["/agents"])
     text = agent.get("/tech/tickets/1005").get_data(as_text=True)
     assert '<option selected value="12">In progress</option>' in text
-    app.extensions["ddsite"].close()
 
 
-def test_close_reads_closed_ness_from_the_ticket_and_its_queues_statuses(config, tmp_path, dd):
-    app = _app_with(config, tmp_path,
-                    {"tech.statuses": "GET /api/v2/statuses?boardId={queue_id}"})
-    agent = app.test_client()
-    sign_in(agent, dd, "tech")
+def test_close_reads_closed_ness_from_the_ticket_and_its_queues_statuses(signed_in_with, dd):
+    agent = signed_in_with({"tech.statuses": "GET /api/v2/statuses?boardId={queue_id}"})
     on_board = {**STRING_TICKET, "board": {"id": "7", "name": "Projects"}, "isClosed": False}
     token = _csrf_token(agent, dd, on_board)
     dd.add(responses.GET, API + "/tickets/1005", json=on_board)
@@ -212,17 +209,12 @@ def test_close_reads_closed_ness_from_the_ticket_and_its_queues_statuses(config,
     again = agent.post("/tech/tickets/1005/close", data={"confirmed": "yes", "csrf_token": token},
                        follow_redirects=True)
     assert "#1005 is already closed." in again.get_data(as_text=True) and len(_patches(dd)) == 1
-    app.extensions["ddsite"].close()
 
 
 # ---- the v4 words --------------------------------------------------------------------------
 @pytest.fixture
-def v4_contact(config, tmp_path, dd):
-    app = _app_with(config, tmp_path, {"dialect": "v4"})
-    contact = app.test_client()
-    sign_in(contact, dd, "portal")
-    yield contact
-    app.extensions["ddsite"].close()
+def v4_contact(signed_in_with):
+    return signed_in_with({"dialect": "v4"}, "portal")
 
 
 def test_a_v4_reply_is_a_comment_and_its_refusal_lands_on_the_field(v4_contact, dd):
@@ -266,6 +258,9 @@ def test_a_v4_request_names_a_service_type_by_its_string_id(v4_contact, dd):
     ("/tech/queue", API + "/tickets", {"json": {"items": [], "count": 0}}),
     ("/tech/queue", API + "/tickets", {"body": "<html>TECH</html>"}),
     ("/tech/tickets/1005", API + "/tickets/1005", {"json": [{"id": 1005}]}),
+    ("/tech/tickets/1005", API + "/tickets/1005", {"json": {"id": "T-1005"}}),
+    ("/tech/queue", API + "/tickets", {"json": [{"id": 1}, {"summary": "no id"}]}),
+    ("/tech/queue", API + "/tickets", {"json": ["1005"]}),
 ])
 def test_a_reply_of_unknown_shape_gets_a_page_naming_the_operation(agent, dd, path, mocked,
                                                                     reply):

@@ -115,19 +115,27 @@ class _Face:
             params["search"] = search
         data = self._call("tickets", params=params, skip=skip, take=take, sort=sort)
         rows, total = self._rows("tickets", data)
-        items = [TicketSummary.parse(row) for row in rows if isinstance(row, dict)]
-        server_pages = endpoint.names("skip") and endpoint.names("take")
-        if not endpoint.names("sort"):
+        items = [self._numbered("tickets", TicketSummary.parse(row)) for row in rows]
+        # The server sent the whole list when it does not page, or ignored skip/take: page here
+        # (sorted here too, as the order of a list it did not page cannot be trusted either).
+        whole_list = not (endpoint.names("skip") and endpoint.names("take")) or len(items) > take
+        if whole_list or not endpoint.names("sort"):
             items = sort_tickets(items, sort)
-        if not server_pages or len(items) > take:
-            # The server sent the whole list (it does not page, or ignored skip/take): page here.
+        if whole_list:
             return Page(items=items[skip:skip + take], total=len(items), skip=skip, take=take)
         return Page(items=items, total=total, skip=skip, take=take)
 
     def ticket(self, ticket_id: int) -> Ticket:
         """A whole ticket with its notes (a contact's copy carries no internal note)."""
-        return Ticket.parse(self._object("ticket", self._call("ticket", ticket_id=ticket_id),
-                                         required="id"))
+        data = self._object("ticket", self._call("ticket", ticket_id=ticket_id), required="id")
+        return self._numbered("ticket", Ticket.parse(data))
+
+    def _numbered(self, name: str, ticket: TicketSummary) -> TicketSummary:
+        """A ticket whose id is a whole number (pages address tickets by number), else the
+        reply is of a shape ddsite does not know."""
+        if ticket.id is None:
+            raise UnknownShape(self._operation(name), "a ticket without a whole-number id")
+        return ticket
 
     def _add_note(self, ticket_id: int, body: dict) -> Note | None:
         data = self._call("add_note", ticket_id=ticket_id, json=body, fields=self.NOTE_FIELDS)
