@@ -1,7 +1,6 @@
 """Where Insights gets its tickets: every ticket the user may see, read page by page concurrently.
 
-The only Insights module that calls the DeskDirector client, so a change of the client's face is
-a change here alone.
+The only Insights module that calls DeskDirector (through the audience's face of the client).
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 
 from ..deskdirector.client import Client
 from ..deskdirector.errors import Forbidden
+from ..deskdirector.faces import PortalFace, TechFace
 from ..deskdirector.models import Ref, TicketSummary
 
 PAGE_TAKE = 100
@@ -29,19 +29,22 @@ class TicketSet:
 def read(api: Client, audience: str) -> tuple[TicketSet, list[Ref]]:
     """Every ticket (open and closed) the user may see, and the priorities in DeskDirector's order.
 
-    The first page and the priorities are read together; then the other pages, all at once.
+    The first page and the priorities are read together; then the other pages, all at once. An
+    instance that does not page its lists sends every ticket in the first reply.
     """
-    start = api.parallel(first=_page_reader(api, audience, 0),
-                         priorities=lambda: priority_order(api, audience))
-    return _all_pages(api, audience, start["first"]), start["priorities"]
+    face = api.face(audience)
+    take = PAGE_TAKE if face.pages_lists() else MAX_TICKETS
+    start = api.parallel(first=_page_reader(face, 0, take),
+                         priorities=lambda: priority_order(face))
+    return _all_pages(api, face, start["first"], take), start["priorities"]
 
 
-def _all_pages(api: Client, audience: str, first) -> TicketSet:
+def _all_pages(api: Client, face: PortalFace | TechFace, first, take: int) -> TicketSet:
     rows = list(first.items)
     wanted = min(first.total, MAX_TICKETS)
-    # A server that ignores skip/take sends everything at once: nothing more to ask for.
-    skips = [] if len(rows) >= wanted or len(rows) > PAGE_TAKE else range(PAGE_TAKE, wanted, PAGE_TAKE)
-    pages = api.parallel(**{f"skip{skip}": _page_reader(api, audience, skip) for skip in skips})
+    # The rest of the pages, all at once (a list the server did not page came whole already).
+    skips = [] if len(rows) >= wanted else range(take, wanted, take)
+    pages = api.parallel(**{f"skip{skip}": _page_reader(face, skip, take) for skip in skips})
     for skip in skips:
         rows.extend(pages[f"skip{skip}"].items)
     unique = list({ticket.id: ticket for ticket in rows}.values())
@@ -49,13 +52,13 @@ def _all_pages(api: Client, audience: str, first) -> TicketSet:
                      pages_read=1 + len(skips))
 
 
-def _page_reader(api: Client, audience: str, skip: int):
-    return lambda: api.tickets(audience, status="any", skip=skip, take=PAGE_TAKE)
+def _page_reader(face: PortalFace | TechFace, skip: int, take: int):
+    return lambda: face.tickets(status="any", skip=skip, take=take)
 
 
-def priority_order(api: Client, audience: str) -> list[Ref]:
+def priority_order(face: PortalFace | TechFace) -> list[Ref]:
     """DeskDirector's priorities in its own order; none when a contact may not see them."""
     try:
-        return api.lookup(f"{audience}.priorities")
+        return face.priorities()
     except Forbidden:
         return []
