@@ -43,7 +43,7 @@ class Demo:
 
     def __init__(self, *, sandbox_port: int = 0, site_port: int = 0, token_ttl: int = 3600,
                  latency: float = 0.0, error_rate: float = 0.0,
-                 site_overrides: dict | None = None) -> None:
+                 site_overrides: dict | None = None, sandbox_options: dict | None = None) -> None:
         from . import create_app
         from .sandbox import create_sandbox
 
@@ -55,14 +55,13 @@ class Demo:
         self.sandbox_url = f"http://localhost:{self.sandbox.port}"
         self.site_url = f"http://127.0.0.1:{self.site.port}"
         self.sandbox_app = create_sandbox(site_url=self.site_url, token_ttl=token_ttl,
-                                          latency=latency, error_rate=error_rate)
-        keys = folder / "deskdirector-keys.pem"
-        keys.write_bytes(self.sandbox_app.extensions["sandbox"]["tokens"].public_pem())
+                                          latency=latency, error_rate=error_rate,
+                                          **(sandbox_options or {}))
         self.site_app = create_app({
             "DEMO": True,
             "SECRET_KEY": secrets.token_hex(32),
             "DESKDIRECTOR_HOSTS": [self.sandbox_url],
-            "JWT_PUBLIC_KEYS": str(keys),
+            "JWT_KEYS": "auto",  # fetched from the sandbox's key endpoint, as from an instance
             "SESSION_DIR": str(folder / "sessions"),
             "TECH_TICKET_URL": "{host}/tech/deeplink?name=ticket&ticket_id={ticket_id}",
             **(site_overrides or {}),

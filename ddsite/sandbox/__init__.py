@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from flask import Flask
 
+from ..deskdirector.endpoints import DEFAULT_ENDPOINTS, Endpoint
 from .data import HelpDesk
 from .faults import Faults
 from .tokens import TokenAuthority
 
 
 def create_sandbox(*, site_url: str | None = None, token_ttl: int = 3600, latency: float = 0.0,
-                   error_rate: float = 0.0, seed: int = 7) -> Flask:
-    """The sandbox app; `site_url` is ddsite's origin, framed by the portal shells."""
+                   error_rate: float = 0.0, seed: int = 7,
+                   endpoints: Mapping[str, Endpoint] | None = None,
+                   without: Iterable[str] = ()) -> Flask:
+    """The sandbox app; `site_url` is ddsite's origin, framed by the portal shells.
+
+    `endpoints` serves the API at other paths and `without` leaves operations out, to stand in
+    for an instance whose API differs from ddsite's endpoint table.
+    """
     from .. import ROOT
     from .api import bp as api_bp
     from .shell import bp as shell_bp
@@ -24,6 +33,8 @@ def create_sandbox(*, site_url: str | None = None, token_ttl: int = 3600, latenc
         "tokens": TokenAuthority(ttl=token_ttl),
         "faults": Faults(latency=latency, error_rate=error_rate, seed=seed),
     }
-    app.register_blueprint(api_bp)
+    table = {name: endpoint for name, endpoint in (endpoints or DEFAULT_ENDPOINTS).items()
+             if name not in set(without)}
+    app.register_blueprint(api_bp, endpoints=table)
     app.register_blueprint(shell_bp)
     return app

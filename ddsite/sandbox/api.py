@@ -6,12 +6,12 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from ..deskdirector.endpoints import DEFAULT_ENDPOINTS
 from .data import DATABASE, PRIORITIES, REQUEST_TYPES, STATUSES, HelpDesk
 from .faults import Faults
-from .tokens import TokenAuthority
+from .tokens import KEYS_MAX_AGE, TokenAuthority
 
 bp = Blueprint("api", __name__)
 
@@ -179,8 +179,11 @@ def tech_me():
 
 
 def public_keys():
-    pem = current_app.extensions["sandbox"]["tokens"].public_pem()
-    return Response(pem, mimetype="application/x-pem-file")
+    # Every key still accepted, PEM in JSON, cacheable: callers pick the one named by a token's kid.
+    response = jsonify({"keys": current_app.extensions["sandbox"]["tokens"].public_keys()})
+    response.cache_control.public = True
+    response.cache_control.max_age = KEYS_MAX_AGE
+    return response
 
 
 _SORTS = {
@@ -382,10 +385,13 @@ def _rule(path: str) -> str:
     return re.sub(r"\{(\w+)\}", r"<int:\1>", path)
 
 
-# Routes come from the endpoint table, so the sandbox serves exactly what the client calls.
-for _name, _endpoint in DEFAULT_ENDPOINTS.items():
-    _methods = [_endpoint.method]
-    if _name == "tech.update_ticket":
-        _methods.append("PUT")  # DeskDirector's PUT: replaces the whole ticket
-    bp.add_url_rule(_rule(_endpoint.path), _name.replace(".", "_"), HANDLERS[_name],
-                    methods=_methods)
+# Routes come from the endpoint table, so the sandbox serves exactly what the client calls; a
+# sandbox made with a table of its own (paths moved, an operation left out) serves that instead.
+@bp.record
+def _routes(setup) -> None:
+    for name, endpoint in setup.options.get("endpoints", DEFAULT_ENDPOINTS).items():
+        methods = [endpoint.method]
+        if name == "tech.update_ticket":
+            methods.append("PUT")  # DeskDirector's PUT: replaces the whole ticket
+        setup.add_url_rule(_rule(endpoint.path), name.replace(".", "_"), HANDLERS[name],
+                           methods=methods)

@@ -110,6 +110,12 @@ def _shell(app_name: str, inner_path: str):
                            fault_kinds=FAULT_KINDS)
 
 
+@bp.post("/sandbox/keys/rotate")
+def rotate_keys():
+    """Sign new tokens with a new key (the old ones still verify), as DeskDirector rotates."""
+    return jsonify({"kid": _sandbox()["tokens"].rotate()})
+
+
 @bp.get("/sandbox/faults")
 def faults():
     """The current fault settings, as JSON."""
