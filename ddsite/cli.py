@@ -1,4 +1,4 @@
-"""The `ddsite` command: demo, run, check, probe."""
+"""The `ddsite` command: demo, run, check, probe, endpoints from-har."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import requests
 
 from . import config as config_module
-from . import probe_command
+from . import endpoints_command, probe_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("check", help="print the configuration and whether each instance answers")
     probe_command.add_parser(commands)
+    endpoints_command.add_parser(commands)
 
     args = parser.parse_args(argv)
     try:
@@ -46,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args.host, args.port)
         if args.command == "probe":
             return probe_command.run(args)
+        if args.command == "endpoints":
+            return endpoints_command.run(args)
         return check()
     except config_module.ConfigError as exc:
         print(f"ddsite: configuration error: {exc}", file=sys.stderr)

@@ -124,6 +124,11 @@ def parse_key_list(response: requests.Response) -> KeyList:
         data: Any = response.json()
     except ValueError:
         data = response.text
+    return parse_keys(data)
+
+
+def parse_keys(data: Any) -> KeyList:
+    """Every PEM public key in a decoded reply (JSON value or PEM text), by kid."""
     keys: dict[str, Any] = {}
     for kid, pem in _pem_entries(data):
         try:
@@ -148,7 +153,8 @@ def _pem_entries(data: Any) -> list[tuple[str, str]]:
             entries.extend(_pem_entries(row))
         elif isinstance(row, dict):
             kid = next((str(row[f]) for f in _ID_FIELDS if row.get(f) is not None), "")
-            pem = next((row[f] for f in _PEM_FIELDS if isinstance(row.get(f), str)), None)
+            pem = next((row[f] for f in _PEM_FIELDS
+                        if isinstance(row.get(f), str) and "-----BEGIN" in row[f]), None)
             if pem:
                 entries.append((kid, pem))
     return entries
