@@ -93,6 +93,18 @@ def record_har(browser, table, audience: str, har_path) -> str:
     return token
 
 
+@pytest.fixture(scope="module")
+def hars(browser, tmp_path_factory):
+    """One recording per (paths, audience), made once for the module: {key: (har path, token)}."""
+    folder = tmp_path_factory.mktemp("hars")
+    recorded = {}
+    for paths, table in TABLES.items():
+        for audience in ("portal", "tech"):
+            har = folder / f"{paths}-{audience}.har"
+            recorded[paths, audience] = har, record_har(browser, table, audience, har)
+    return recorded
+
+
 def from_har(har_path, output, capsys, *extra) -> tuple[int, str]:
     """Run `ddsite endpoints from-har`; (exit code, everything it printed)."""
     code = main(["endpoints", "from-har", str(har_path), "-o", str(output), *extra])
@@ -102,11 +114,10 @@ def from_har(har_path, output, capsys, *extra) -> tuple[int, str]:
 
 @pytest.mark.parametrize("audience", ["portal", "tech"])
 @pytest.mark.parametrize("paths", ["default", "moved"])
-def test_har_from_sandbox_traffic_gives_the_table_it_was_recorded_from(browser, tmp_path, capsys,
+def test_har_from_sandbox_traffic_gives_the_table_it_was_recorded_from(hars, tmp_path, capsys,
                                                                        audience, paths):
     table = TABLES[paths]
-    har = tmp_path / "deskdirector.har"
-    token = record_har(browser, table, audience, har)
+    har, token = hars[paths, audience]
     recorded = json.loads(har.read_text())
     assert recorded["log"]["version"] == "1.2"
     assert any(h["name"].lower() == "authorization" for e in recorded["log"]["entries"]
@@ -126,13 +137,11 @@ def test_har_from_sandbox_traffic_gives_the_table_it_was_recorded_from(browser, 
         assert secret not in report and secret not in output.read_text()
 
 
-def test_pages_work_with_the_learned_file_against_moved_paths(browser, page, tmp_path, capsys):
+def test_pages_work_with_the_learned_file_against_moved_paths(hars, page, tmp_path, capsys):
     files = {}
     for audience in ("portal", "tech"):
-        har = tmp_path / f"{audience}.har"
-        record_har(browser, MOVED, audience, har)
         files[audience] = tmp_path / f"{audience}.json"
-        assert from_har(har, files[audience], capsys)[0] == 0
+        assert from_har(hars["moved", audience][0], files[audience], capsys)[0] == 0
     combined = tmp_path / "endpoints.json"
     combined.write_text(json.dumps({**json.loads(files["portal"].read_text()),
                                     **json.loads(files["tech"].read_text())}))
@@ -160,10 +169,8 @@ def test_pages_work_with_the_learned_file_against_moved_paths(browser, page, tmp
         demo.stop()
 
 
-def test_useless_hars_get_a_clear_message_and_no_file(browser, tmp_path, capsys):
-    har = tmp_path / "recorded.har"
-    record_har(browser, DEFAULT_ENDPOINTS, "portal", har)
-    recorded = json.loads(har.read_text())
+def test_useless_hars_get_a_clear_message_and_no_file(hars, tmp_path, capsys):
+    recorded = json.loads(hars["default", "portal"][0].read_text())
     output = tmp_path / "endpoints.json"
 
     sanitised = tmp_path / "sanitised.har"  # saved without response bodies
