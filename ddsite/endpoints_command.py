@@ -78,8 +78,8 @@ def _write(output: Path, overrides: dict[str, str]) -> None:
 
 
 def _report(out: TextIO, har: str, output: Path, matching: Matching) -> None:
-    print(f"Read {matching.calls} calls from {har}, {matching.json_calls} with JSON replies, "
-          f"from {', '.join(matching.origins)}.", file=out)
+    print(f"Read {matching.calls} calls from {har} ({matching.json_calls} with JSON replies); "
+          f"DeskDirector's API answered at {', '.join(matching.origins)}.", file=out)
     print(f"These are {AUDIENCE_WORDS[matching.audience]} calls ({matching.audience_source}).",
           file=out)
     print("Matched:", file=out)

@@ -143,6 +143,7 @@ def match(calls: list[Call], audience: str | None = None) -> Matching:
     audience, source = _audience(useful, audience)
     ticket_ids = _ticket_ids(useful)
     candidates: dict[str, Counter] = {}
+    origins: set[str] = set()
     unrecognised = []
     for call in useful:
         name = _operation(call, audience, ticket_ids)
@@ -152,9 +153,10 @@ def match(calls: list[Call], audience: str | None = None) -> Matching:
                 unrecognised.append(f"{call.method} {call.path}")
             continue
         candidates.setdefault(name, Counter())[Endpoint(call.method, template)] += 1
-    origins = sorted({c.origin for c in useful if c.reply is not None})
+        origins.add(call.origin)
     result = Matching(audience=audience, audience_source=source, calls=len(calls),
-                      json_calls=sum(c.reply is not None for c in calls), origins=origins,
+                      json_calls=sum(c.reply is not None for c in calls),
+                      origins=sorted(origins),
                       unrecognised=sorted(set(unrecognised)))
     for name, counter in candidates.items():
         ranked = [endpoint for endpoint, _ in counter.most_common()]

@@ -16,7 +16,7 @@ import requests
 from . import recognise
 from .client import Client, Transport
 from .endpoints import Endpoint
-from .errors import DeskDirectorError, Forbidden, NotFound, TokenRejected, Unavailable
+from .errors import DeskDirectorError, Forbidden, NotFound, TokenRejected
 from .models import Page, Ticket, User
 from .signing_keys import key_fetcher, parse_key_list
 
@@ -202,8 +202,9 @@ def _run(name: str, endpoints: Mapping[str, Endpoint], recorder: _Recorder,
 
 def _failed(line: Line, error: DeskDirectorError) -> None:
     line.outcome = "fail"
-    if isinstance(error, NotFound):
-        line.detail = (f"not found: find “{DESCRIPTIONS[line.name]}” on the instance's "
+    if isinstance(error, NotFound) or error.upstream_status == 405:
+        missing = "not found" if isinstance(error, NotFound) else "method not allowed at this path"
+        line.detail = (f"{missing}: find “{DESCRIPTIONS[line.name]}” on the instance's "
                        f"/swagger page and put it in the file named by DDSITE_ENDPOINTS_FILE, "
                        f'e.g. {{"{line.name}": "GET /api/…"}}, or record a HAR and run '
                        f"`ddsite endpoints from-har`")
@@ -211,12 +212,8 @@ def _failed(line: Line, error: DeskDirectorError) -> None:
         line.detail = "DeskDirector rejected the token (expired, or not for this operation)"
     elif isinstance(error, Forbidden):
         line.detail = "DeskDirector does not allow this for the token's user"
-    elif isinstance(error, Unavailable):
-        line.detail = error.message
     else:
         line.detail = error.message
-    if error.upstream_status in (405,):
-        line.detail = "method not allowed at this path: " + line.detail
 
 
 def _describe(line: Line, response: requests.Response, result: Any) -> None:
