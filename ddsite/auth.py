@@ -118,7 +118,7 @@ def intake(app_name: str):
         raise SessionEnded(host, app_name, ticket_in_context())
     client = state().client(host, token)
     try:
-        user = client.me(app_name)
+        user = client.face(app_name).me()
     except TokenRejected:
         raise SessionEnded(host, app_name, ticket_in_context()) from None
     except Forbidden:

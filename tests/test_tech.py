@@ -328,3 +328,14 @@ def test_quick_action_failures_are_explained_and_not_retried(agent, dd, action, 
 def test_quick_action_on_a_missing_ticket(agent, dd):
     dd.add(responses.GET, API + "/tickets/999", status=404, json={})
     assert agent.get("/tech/tickets/999/take").status_code == 404
+
+
+def test_refusal_of_the_assignees_lands_on_their_field(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.PATCH, API + "/tickets/1005", status=422,
+           json={"message": "Invalid", "errors": {"AssignedAgents": ["Priya is on leave."]}})
+    response = _update(agent, dd, page, {"assignees": ["5"]})
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert '<ul class="errors"><li>Priya is on leave.</li></ul>' in text
+    assert "assignees: Priya" not in text  # on the field, not in the form's own errors
