@@ -66,6 +66,18 @@ class UpdateForm(OnceForm):
             self.assignees.offer(ticket.assigned_agents)
         return self
 
+    def validate(self, extra_validators=None) -> bool:
+        """The agent's choices, and the remembered values the page itself wrote."""
+        valid = super().validate(extra_validators)
+        # The page writes only ids of agents it offers (the ticket's own are always offered),
+        # comma separated; anything else ("²", "-1", "1,,2") was not written by it.
+        offered = {str(choice.value) for choice in self.assignees.choices or ()}
+        if any(i not in offered for i in self.loaded_assignee_ids()):
+            self.form_errors.append("The form was changed outside this page, so nothing was sent. "
+                                    "Reload the page and make your changes again.")
+            return False
+        return valid
+
     def load(self, ticket: Ticket) -> None:
         """Show the ticket's current values and remember them, to send only what changes."""
         self.status.data = _text(ticket.status) or None
@@ -82,7 +94,8 @@ class UpdateForm(OnceForm):
 
     def loaded_assignee_ids(self) -> list[str]:
         """The assignees' ids (as text) when the form was loaded."""
-        return [i.strip() for i in (self.loaded_assignees.data or "").split(",") if i.strip()]
+        loaded = self.loaded_assignees.data or ""
+        return loaded.split(",") if loaded else []
 
     def changes(self) -> dict:
         """Only the fields the agent changed, by the names `api.tech.update_ticket` takes
