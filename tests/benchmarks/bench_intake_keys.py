@@ -47,7 +47,10 @@ def main() -> None:
         pem = Path(folder) / "keys.pem"
         pem.write_bytes(tokens.public_pem())
         base = {"SECRET_KEY": "bench", "DESKDIRECTOR_HOSTS": [url],
-                "SESSION_DIR": str(Path(folder) / "sessions")}
+                "SESSION_DIR": str(Path(folder) / "sessions"),
+                # thousands of sign-ins a minute from one client: lift flood control for the run
+                "INTAKE_LIMIT_PER_CLIENT": "100000/minute",
+                "INTAKE_LIMIT_PER_INSTANCE": "100000/minute"}
         setups = {"not checked": {}, "PEM file": {"JWT_PUBLIC_KEYS": str(pem)},
                   "auto (cached)": {"JWT_KEYS": "auto"}}
         apps = {name: create_app({**base, **extra}) for name, extra in setups.items()}
