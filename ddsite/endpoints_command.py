@@ -80,8 +80,8 @@ def _write(output: Path, overrides: dict[str, str]) -> None:
 def _report(out: TextIO, har: str, output: Path, matching: Matching) -> None:
     print(f"Read {matching.calls} calls from {har} ({matching.json_calls} with JSON replies); "
           f"DeskDirector's API answered at {', '.join(matching.origins)}.", file=out)
-    print(f"These are {AUDIENCE_WORDS[matching.audience]} calls ({matching.audience_source}).",
-          file=out)
+    print(f"These are {AUDIENCE_WORDS[matching.audience]} calls ({matching.audience_source}), "
+          f"in the {matching.dialect} dialect.", file=out)
     print("Matched:", file=out)
     for name, endpoint in sorted(matching.matched.items()):
         seen = matching.seen[name]

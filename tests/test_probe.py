@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import sys
@@ -61,8 +62,28 @@ def _line(text: str, name: str) -> str:
     return next(line for line in text.splitlines() if re.match(rf"^\w+ +{re.escape(name)} ", line))
 
 
-def test_contact_token_probes_every_portal_read(clean_environment, start_sandbox, capsys):
-    app, url, methods = start_sandbox()
+def _tell_dialect(monkeypatch, tmp_path, dialect: str) -> None:
+    """Point DDSITE_ENDPOINTS_FILE at {"dialect": …}, as an operator of such an instance would."""
+    path = tmp_path / "endpoints.json"
+    path.write_text(json.dumps({"dialect": dialect}))
+    monkeypatch.setenv("DDSITE_ENDPOINTS_FILE", str(path))
+
+
+SEEN = {  # what the probe should recognise in each of the sandbox's dialects
+    "v2": {"tickets": "dialect: {total, resultsCount, results}; v2 (latestNote, requestType); "
+                      "mixed ids; 13 rows |",
+           "ticket": "v2 (latestNote, notes, requestType)"},
+    "v4": {"tickets": "dialect: {total, resultsCount, results}; v4 (latestComment, queue, "
+                      "serviceType); string ids; 13 rows |",
+           "ticket": "v4 (comments, latestComment, queue, serviceType); string ids"},
+}
+
+
+@pytest.mark.parametrize("dialect", ["v2", "v4"])
+def test_contact_token_probes_every_portal_read(clean_environment, start_sandbox, capsys,
+                                                tmp_path, dialect):
+    app, url, methods = start_sandbox(dialect=dialect)
+    _tell_dialect(clean_environment, tmp_path, dialect)
     token = app.extensions["sandbox"]["tokens"].mint("c", 101)
     code, text = _probe(url, token, capsys, clean_environment)
     assert code == 0, text
@@ -72,17 +93,19 @@ def test_contact_token_probes_every_portal_read(clean_environment, start_sandbox
         assert _line(text, name).startswith("OK "), _line(text, name)
     tickets = _line(text, "portal.tickets")
     assert "HTTP 200" in tickets and re.search(r"\d+ ms", tickets)
-    assert "dialect: {total, resultsCount, results}; v2 (requestType)" in tickets
+    assert SEEN[dialect]["tickets"] in tickets
     assert "found: id, summary, status" in tickets and "missing: closed_on" in tickets
-    assert "v2 (notes, requestType)" in _line(text, "portal.ticket")
+    assert SEEN[dialect]["ticket"] in _line(text, "portal.ticket")
     assert _line(text, "tech.me").startswith("NOTE ")  # the other audience is refused, as it should
     assert "Every page ddsite shows to this kind of user should work" in text
     assert set(methods) == {"GET"}  # the probe never writes
 
 
+@pytest.mark.parametrize("dialect", ["v2", "v4"])
 def test_agent_token_from_the_environment_probes_every_tech_read(clean_environment, start_sandbox,
-                                                                  capsys):
-    app, url, methods = start_sandbox()
+                                                                  capsys, tmp_path, dialect):
+    app, url, methods = start_sandbox(dialect=dialect)
+    _tell_dialect(clean_environment, tmp_path, dialect)
     token = app.extensions["sandbox"]["tokens"].mint("m", 201)
     code, text = _probe(url, token, capsys, clean_environment, via="env")
     assert code == 0, text
@@ -90,7 +113,20 @@ def test_agent_token_from_the_environment_probes_every_tech_read(clean_environme
     for name in ("tech.me", "tech.tickets", "tech.ticket", "tech.statuses", "tech.priorities",
                  "tech.agents"):
         assert _line(text, name).startswith("OK "), _line(text, name)
+    if dialect == "v4":
+        assert "not paged by the server" in _line(text, "tech.tickets")
+        assert "GET /api/v4/tech/statuses?queueId={queue_id}" in _line(text, "tech.statuses")
     assert set(methods) == {"GET"}
+
+
+def test_a_v4_instance_probed_with_the_v2_table_is_told_what_to_change(clean_environment,
+                                                                       start_sandbox, capsys):
+    app, url, _ = start_sandbox(dialect="v4")
+    code, text = _probe(url, app.extensions["sandbox"]["tokens"].mint("c", 101), capsys,
+                        clean_environment)
+    assert code == 1
+    line = _line(text, "portal.tickets")
+    assert line.startswith("FAIL ") and "HTTP 404" in line and "DDSITE_ENDPOINTS_FILE" in line
 
 
 def test_a_missing_operation_gets_its_line_the_fix_and_exit_1(clean_environment, start_sandbox,
@@ -139,7 +175,8 @@ def test_a_reply_in_an_unknown_form_fails_its_line(clean_environment, dd, capsys
     dd.add(responses.GET, HOST + "/api/v4/auth/public-keys", status=404)
     code, text = _probe(HOST, make_token(), capsys, clean_environment)
     assert code == 1
-    assert "not a list in any envelope ddsite knows" in _line(text, "portal.tickets")
+    assert "in a form ddsite does not know: expected a list or a known list envelope" \
+        in _line(text, "portal.tickets")
     assert _line(text, "portal.ticket").startswith("SKIP ")
     assert _line(text, "portal.request_types").startswith("FAIL ")
     assert "who-am-I alone" in _line(text, "public_keys")

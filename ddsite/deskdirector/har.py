@@ -14,10 +14,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from . import recognise
 from .endpoints import DEFAULT_ENDPOINTS, Endpoint
+from .faces import SORTS
+from .models import TicketSummary
 from .signing_keys import parse_keys
 
 OPERATIONS = {
@@ -49,6 +51,9 @@ _LOOKUP_WORDS = {
                       "service-type", "service_type", "servicecatalog", "type"),
 }
 _JWT = re.compile(r"eyJ[\w-]*\.[\w-]+")
+# Query parameters that page a list, by the placeholder they fill, and those that sort it.
+_PAGING = {"skip": "skip", "offset": "skip", "take": "take", "limit": "take", "top": "take"}
+_SORT_PARAMETERS = ("orderBy", "sort", "sortBy")
 
 
 class HarError(ValueError):
@@ -65,6 +70,7 @@ class Call:
     status: int
     reply: Any
     body: Any
+    query: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -73,6 +79,7 @@ class Matching:
 
     audience: str
     audience_source: str
+    dialect: str
     calls: int
     json_calls: int
     origins: list[str]
@@ -83,8 +90,9 @@ class Matching:
     unrecognised: list[str] = field(default_factory=list)
 
     def overrides(self) -> dict[str, str]:
-        """The endpoints file's content: name → "METHOD /path"."""
-        return {name: f"{ep.method} {ep.path}" for name, ep in sorted(self.matched.items())}
+        """The endpoints file's content: the dialect, and name → "METHOD /path"."""
+        return {"dialect": self.dialect,
+                **{name: f"{ep.method} {ep.path}" for name, ep in sorted(self.matched.items())}}
 
 
 def read_har(text: str) -> list[Call]:
@@ -117,7 +125,8 @@ def _call(entry: Any) -> Call | None:
                 origin=f"{parts.scheme}://{parts.netloc}".lower(), path=parts.path or "/",
                 status=status if isinstance(status, int) else 0,
                 reply=_json(content.get("text"), content.get("encoding")),
-                body=_json(post.get("text"), None))
+                body=_json(post.get("text"), None),
+                query=tuple(parse_qsl(parts.query, keep_blank_values=True)))
 
 
 def _json(text: Any, encoding: Any) -> Any:
@@ -141,20 +150,21 @@ def match(calls: list[Call], audience: str | None = None) -> Matching:
     if not any(c.reply is not None for c in useful):
         raise HarError(_no_bodies_message(calls))
     audience, source = _audience(useful, audience)
-    ticket_ids = _ticket_ids(useful)
+    ticket_ids, queue_ids = _ticket_ids(useful)
     candidates: dict[str, Counter] = {}
     origins: set[str] = set()
     unrecognised = []
     for call in useful:
         name = _operation(call, audience, ticket_ids)
-        template = _template(call, name, ticket_ids) if name else None
+        template = _template(call, name, ticket_ids, queue_ids) if name else None
         if template is None:
             if call.reply is not None:
                 unrecognised.append(f"{call.method} {call.path}")
             continue
         candidates.setdefault(name, Counter())[Endpoint(call.method, template)] += 1
         origins.add(call.origin)
-    result = Matching(audience=audience, audience_source=source, calls=len(calls),
+    result = Matching(audience=audience, audience_source=source, dialect=_dialect(useful),
+                      calls=len(calls),
                       json_calls=sum(c.reply is not None for c in calls),
                       origins=sorted(origins),
                       unrecognised=sorted(set(unrecognised)))
@@ -196,15 +206,27 @@ def _audience(calls: list[Call], chosen: str | None) -> tuple[str, str]:
                    "which with --audience portal|tech")
 
 
-def _ticket_ids(calls: list[Call]) -> set[str]:
-    ids: set[str] = set()
+def _ticket_ids(calls: list[Call]) -> tuple[set[str], set[str]]:
+    """Ids of the tickets and of their queues seen in the replies, as text."""
+    tickets: list[TicketSummary] = []
     for call in calls:
-        for ticket in recognise.parse_ticket_list(call.reply) or []:
-            ids.add(str(ticket.id))
+        tickets.extend(recognise.parse_ticket_list(call.reply) or [])
         ticket = recognise.parse_ticket(call.reply)
         if ticket is not None:
-            ids.add(str(ticket.id))
-    return ids
+            tickets.append(ticket)
+    return ({str(t.id) for t in tickets},
+            {str(t.queue.id) for t in tickets if t.queue is not None and t.queue.id is not None})
+
+
+def _dialect(calls: list[Call]) -> str:
+    """"v4" when the tickets and notes recorded speak its words (comments, service types), else
+    "v2": the words ddsite then sends (a comment or a note)."""
+    words = " ".join(recognise.vocabulary(call.reply) for call in calls
+                     if recognise.parse_ticket(call.reply) is not None
+                     or recognise.parse_ticket_list(call.reply))
+    sent = {key for call in calls if call.method == "POST" and isinstance(call.body, dict)
+            for key in call.body}
+    return "v4" if "v4 (" in words or "comment" in sent else "v2"
 
 
 def _operation(call: Call, audience: str, ticket_ids: set[str]) -> str | None:
@@ -240,17 +262,36 @@ def _read_operation(call: Call, audience: str) -> str | None:
     return None
 
 
-def _template(call: Call, name: str, ticket_ids: set[str]) -> str | None:
-    """The call's path as the endpoint table writes it, {ticket_id} in place of the id."""
-    if "{ticket_id}" not in DEFAULT_ENDPOINTS[name].path:
-        return call.path
-    ticket = recognise.parse_ticket(call.reply) if name.endswith(".ticket") else None
-    index = _ticket_segment(call.path, {str(ticket.id)} if ticket else ticket_ids)
-    if index is None:
-        return None
-    segments = call.path.split("/")
-    segments[index] = "{ticket_id}"
-    return "/".join(segments)
+def _template(call: Call, name: str, ticket_ids: set[str], queue_ids: set[str]) -> str | None:
+    """The call's path as the endpoint table writes it: {ticket_id} in place of the id, and a
+    query template for what the recorded query shows the instance understands."""
+    path = call.path
+    if "{ticket_id}" in DEFAULT_ENDPOINTS[name].path:
+        ticket = recognise.parse_ticket(call.reply) if name.endswith(".ticket") else None
+        index = _ticket_segment(path, {str(ticket.id)} if ticket else ticket_ids)
+        if index is None:
+            return None
+        segments = path.split("/")
+        segments[index] = "{ticket_id}"
+        path = "/".join(segments)
+    query = _query_template(call.query, name, queue_ids)
+    return path + (f"?{query}" if query else "")
+
+
+def _query_template(query: tuple[tuple[str, str], ...], name: str, queue_ids: set[str]) -> str:
+    """Only parameters ddsite can fill: paging and ddsite's sorts on lists, a queue on statuses.
+    Nothing else recorded (filters, tokens) is copied, not even its name."""
+    pairs = []
+    if name.endswith(".tickets"):
+        paging = {key: f"{key}={{{_PAGING[key]}}}" for key, value in query
+                  if key in _PAGING and value.isdigit()}
+        if {"skip", "take"} <= {_PAGING[key] for key in paging}:
+            pairs.extend(paging.values())
+        pairs.extend(f"{key}={{sort}}" for key, value in query
+                     if key in _SORT_PARAMETERS and value in SORTS)
+    elif name == "tech.statuses":
+        pairs.extend(f"{key}={{queue_id}}" for key, value in query if value in queue_ids)
+    return "&".join(pairs)
 
 
 def _ticket_segment(path: str, ticket_ids: set[str]) -> int | None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .models import Page, Ref, Ticket, TicketSummary, User, parse_refs
+from .models import Ref, Ticket, TicketSummary, User, list_rows, parse_refs
 
-# Older (v2) word → newer (v4 / Toki Iti) word for the same thing.
-VOCABULARY = {"notes": "comments", "requestType": "serviceType", "board": "queue",
-              "member": "agent", "members": "agents"}
+# Older (v2) word → newer (v4 / Toki Iti) word for the same thing (the models read both).
+VOCABULARY = {"notes": "comments", "latestNote": "latestComment", "requestType": "serviceType",
+              "board": "queue", "member": "agent", "members": "agents"}
 
 
 def envelope(data: Any) -> str:
@@ -31,12 +31,9 @@ def envelope(data: Any) -> str:
 
 
 def rows(data: Any) -> list | None:
-    """The rows of a list reply in any known envelope; None when data is not a list reply."""
-    if isinstance(data, list):
-        return data
-    if isinstance(data, dict) and isinstance(data.get("results"), list):
-        return data["results"]
-    return None
+    """The rows of a list reply in any envelope the models know; None when data is not one."""
+    found = list_rows(data)
+    return None if found is None else found[0]
 
 
 def vocabulary(data: Any) -> str:
@@ -90,10 +87,10 @@ def parse_ticket_list(data: Any) -> list[TicketSummary] | None:
     listed = rows(data)
     if listed is None:
         return None
-    page = Page.parse(data, TicketSummary, skip=0, take=max(len(listed), 1))
-    if listed and not all(row.id is not None and row.summary for row in page.items):
+    items = [TicketSummary.parse(row) for row in listed]
+    if not all(item.id is not None and item.summary for item in items):
         return None
-    return page.items
+    return items
 
 
 def parse_ticket(data: Any) -> Ticket | None:
@@ -109,7 +106,7 @@ def parse_lookup(data: Any) -> list[Ref] | None:
     listed = rows(data)
     if not listed or any(isinstance(row, dict) and "summary" in row for row in listed):
         return None
-    refs = parse_refs(listed)
+    refs = parse_refs([row for row in listed if isinstance(row, dict)])
     return refs if len(refs) == len(listed) and all(r.id is not None and r.name for r in refs) \
         else None
 

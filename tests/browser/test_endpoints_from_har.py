@@ -2,8 +2,8 @@
 
 The browser plays DeskDirector's own portal or TECH: on the sandbox's origin it calls the API with
 the user's token (who-am-I, the list, a ticket, the look-ups, a reply, for agents an update), the
-way DeskDirector's single-page apps do, while Playwright records a HAR 1.2. The sandbox serves its
-API at moved paths; the override file learned from the HAR must make ddsite's pages work there.
+way DeskDirector's single-page apps do, while Playwright records a HAR 1.2. The sandbox speaks v2
+or v4, at its own paths or moved ones; the file learned from a HAR must make ddsite's pages work.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from ddsite.cli import main
 from ddsite.demo import Demo, ServerThread
-from ddsite.deskdirector.endpoints import DEFAULT_ENDPOINTS, Endpoint
+from ddsite.deskdirector.endpoints import DIALECTS, Endpoint
 from ddsite.sandbox import create_sandbox
 
 from .conftest import site_frame
@@ -36,46 +36,57 @@ MOVED_PATHS = {
     "tech.ticket": "/api/helpdesk/desk/work/{ticket_id}",
     "tech.update_ticket": "/api/helpdesk/desk/work/{ticket_id}",
     "tech.add_note": "/api/helpdesk/desk/work/{ticket_id}/comments",
-    "tech.statuses": "/api/helpdesk/desk/ticket-statuses",
+    "tech.statuses": "/api/helpdesk/desk/ticket-statuses?queue={queue_id}",
     "tech.priorities": "/api/helpdesk/desk/priorities",
     "tech.agents": "/api/helpdesk/desk/members",
 }
-MOVED = {name: Endpoint(DEFAULT_ENDPOINTS[name].method, path) for name, path in MOVED_PATHS.items()}
-TABLES = {"default": DEFAULT_ENDPOINTS, "moved": MOVED}
+SANDBOXES = {  # name → (dialect the sandbox speaks, the table it serves)
+    "v2": ("v2", DIALECTS["v2"]),
+    "v4": ("v4", DIALECTS["v4"]),
+    "v4-moved": ("v4", {name: Endpoint(DIALECTS["v4"][name].method, path, "v4")
+                        for name, path in MOVED_PATHS.items()}),
+}
 
 # What DeskDirector's own app does in the browser: its API calls, with the token in a header.
-_CLICK_THROUGH = """
-async ({token, paths, audience}) => {
+_CLICK_THROUGH = r"""
+async ({token, paths, audience, dialect}) => {
   const auth = {Authorization: "DdAccessToken " + token, Accept: "application/json"};
   const send = {...auth, "Content-Type": "application/json"};
   // Bodies are read, as the app reads them (Chromium records a body only once it is read).
   const call = async (path, options) => (await fetch(path, options)).text();
   const get = async (path) => JSON.parse(await call(path, {headers: auth}));
-  const me = audience + ".me";
-  await get(paths[me]);
-  const list = await get(paths[audience + ".tickets"] + "?status=open");
-  const rows = Array.isArray(list) ? list : list.results;
-  const one = (name) => paths[audience + "." + name].replace("{ticket_id}", rows[0].id);
-  await get(one("ticket"));
+  const rowsOf = (reply) => Array.isArray(reply) ? reply : reply.results;
+  const values = {skip: 0, take: 20, sort: "activity"};
+  const path = (name) => paths[audience + "." + name]
+    .replace(/\{(\w+)\}/g, (_, key) => values[key]);
+  await get(path("me"));
+  const rows = rowsOf(await get(path("tickets") + (path("tickets").includes("?") ? "&" : "?")
+                                + "status=open"));
+  values.ticket_id = rows[0].id;
+  const ticket = await get(path("ticket"));
+  values.queue_id = ticket.queue ? ticket.queue.id : "";
   const lookups = audience === "portal" ? ["request_types", "priorities"]
                                        : ["statuses", "priorities", "agents"];
-  for (const name of lookups) await get(paths[audience + "." + name]);
-  await call(one("add_note"), {method: "POST", headers: send,
-                               body: JSON.stringify({note: "Recorded reply"})});
+  const got = {};
+  for (const name of lookups) got[name] = rowsOf(await get(path(name)));
+  const note = dialect === "v4" ? {comment: "Recorded reply", isPublic: true}
+                                : {note: "Recorded reply"};
+  await call(path("add_note"), {method: "POST", headers: send, body: JSON.stringify(note)});
   if (audience === "tech") {
-    await call(one("update_ticket"), {method: "PATCH", headers: send,
-                                      body: JSON.stringify({status: {id: 2}})});
+    await call(path("update_ticket"), {method: "PATCH", headers: send,
+                                       body: JSON.stringify({status: {id: got.statuses[1].id}})});
   }
   await call(paths.public_keys);
   await call("/sandbox/faults");  // DeskDirector's pages call other things too
-  await call(paths[audience + ".tickets"] + "?access_token=" + token);  // a token in a query
+  await call(path("tickets").split("?")[0] + "?access_token=" + token);  // a token in a query
 }
 """
 
 
-def record_har(browser, table, audience: str, har_path) -> str:
-    """Click through a sandbox serving `table` as `audience`, recording a HAR; returns the token."""
-    sandbox = create_sandbox(endpoints=table)
+def record_har(browser, sandbox_name: str, audience: str, har_path) -> str:
+    """Click through one of SANDBOXES as `audience`, recording a HAR; returns the token."""
+    dialect, table = SANDBOXES[sandbox_name]
+    sandbox = create_sandbox(dialect=dialect, endpoints=table)
     server = ServerThread("localhost", 0, sandbox).start()
     url = f"http://localhost:{server.port}"
     token = sandbox.extensions["sandbox"]["tokens"].mint("c" if audience == "portal" else "m",
@@ -85,7 +96,7 @@ def record_har(browser, table, audience: str, har_path) -> str:
         context.add_cookies([{"name": "dd_session", "value": COOKIE_SECRET, "url": url}])
         page = context.new_page()
         page.goto(f"{url}/{audience}/")  # the shell: a page on the instance's own origin
-        page.evaluate(_CLICK_THROUGH, {"token": token, "audience": audience,
+        page.evaluate(_CLICK_THROUGH, {"token": token, "audience": audience, "dialect": dialect,
                                        "paths": {name: ep.path for name, ep in table.items()}})
     finally:
         context.close()  # writes the HAR
@@ -98,10 +109,10 @@ def hars(browser, tmp_path_factory):
     """One recording per (paths, audience), made once for the module: {key: (har path, token)}."""
     folder = tmp_path_factory.mktemp("hars")
     recorded = {}
-    for paths, table in TABLES.items():
+    for name in SANDBOXES:
         for audience in ("portal", "tech"):
-            har = folder / f"{paths}-{audience}.har"
-            recorded[paths, audience] = har, record_har(browser, table, audience, har)
+            har = folder / f"{name}-{audience}.har"
+            recorded[name, audience] = har, record_har(browser, name, audience, har)
     return recorded
 
 
@@ -113,11 +124,11 @@ def from_har(har_path, output, capsys, *extra) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("audience", ["portal", "tech"])
-@pytest.mark.parametrize("paths", ["default", "moved"])
+@pytest.mark.parametrize("sandbox", list(SANDBOXES))
 def test_har_from_sandbox_traffic_gives_the_table_it_was_recorded_from(hars, tmp_path, capsys,
-                                                                       audience, paths):
-    table = TABLES[paths]
-    har, token = hars[paths, audience]
+                                                                       audience, sandbox):
+    dialect, table = SANDBOXES[sandbox]
+    har, token = hars[sandbox, audience]
     recorded = json.loads(har.read_text())
     assert recorded["log"]["version"] == "1.2"
     assert any(h["name"].lower() == "authorization" for e in recorded["log"]["entries"]
@@ -127,8 +138,8 @@ def test_har_from_sandbox_traffic_gives_the_table_it_was_recorded_from(hars, tmp
     code, report = from_har(har, output, capsys)
     assert code == 0, report
     learned = json.loads(output.read_text())
-    expected = {name: f"{ep.method} {ep.path}" for name, ep in table.items()
-                if name.startswith(audience) or name == "public_keys"}
+    expected = {"dialect": dialect, **{name: f"{ep.method} {ep.path}" for name, ep in table.items()
+                                       if name.startswith(audience) or name == "public_keys"}}
     expected.pop("portal.create_ticket", None)  # not clicked: reported as missing
     assert learned == expected
     assert "portal.create_ticket" in report if audience == "portal" else True
@@ -141,11 +152,11 @@ def test_pages_work_with_the_learned_file_against_moved_paths(hars, page, tmp_pa
     files = {}
     for audience in ("portal", "tech"):
         files[audience] = tmp_path / f"{audience}.json"
-        assert from_har(hars["moved", audience][0], files[audience], capsys)[0] == 0
+        assert from_har(hars["v4-moved", audience][0], files[audience], capsys)[0] == 0
     combined = tmp_path / "endpoints.json"
     combined.write_text(json.dumps({**json.loads(files["portal"].read_text()),
                                     **json.loads(files["tech"].read_text())}))
-    demo = Demo(sandbox_options={"endpoints": MOVED},
+    demo = Demo(dialect="v4", sandbox_options={"endpoints": SANDBOXES["v4-moved"][1]},
                 site_overrides={"ENDPOINTS_FILE": str(combined)}).start()
     try:
         page.goto(f"{demo.sandbox_url}/portal/")
@@ -170,7 +181,7 @@ def test_pages_work_with_the_learned_file_against_moved_paths(hars, page, tmp_pa
 
 
 def test_useless_hars_get_a_clear_message_and_no_file(hars, tmp_path, capsys):
-    recorded = json.loads(hars["default", "portal"][0].read_text())
+    recorded = json.loads(hars["v2", "portal"][0].read_text())
     output = tmp_path / "endpoints.json"
 
     sanitised = tmp_path / "sanitised.har"  # saved without response bodies
