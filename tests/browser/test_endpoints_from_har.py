@@ -200,3 +200,23 @@ def test_useless_hars_get_a_clear_message_and_no_file(hars, tmp_path, capsys):
     assert "this is not a HAR file" in from_har(not_json, output, capsys)[1]
     assert not output.exists()
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_bodies_saved_as_base64_are_read_too(hars, tmp_path, capsys):
+    """Developer tools save some bodies base64-encoded (`content.encoding`); same result."""
+    import base64
+
+    har, _ = hars["v4", "tech"]
+    plain = tmp_path / "plain.json"
+    assert from_har(har, plain, capsys)[0] == 0
+    recorded = json.loads(har.read_text())
+    for entry in recorded["log"]["entries"]:
+        content = entry["response"]["content"]
+        if content.get("text"):
+            content["text"] = base64.b64encode(content["text"].encode()).decode()
+            content["encoding"] = "base64"
+    encoded = tmp_path / "encoded.har"
+    encoded.write_text(json.dumps(recorded))
+    output = tmp_path / "encoded.json"
+    assert from_har(encoded, output, capsys)[0] == 0
+    assert output.read_text() == plain.read_text()
