@@ -28,7 +28,11 @@ def add_parser(commands) -> None:
     from_har.add_argument("har", help="the .har file")
     from_har.add_argument("-o", "--output", default="endpoints.json",
                           help="where to write the endpoints file (default endpoints.json)")
-    from_har.add_argument("--force", action="store_true", help="replace an existing output file")
+    existing = from_har.add_mutually_exclusive_group()
+    existing.add_argument("--force", action="store_true", help="replace an existing output file")
+    existing.add_argument("--update", action="store_true",
+                          help="add what this HAR teaches to an existing output file (e.g. the "
+                               "TECH recording after the portal one); its other entries stay")
     from_har.add_argument("--audience", choices=("portal", "tech"),
                           help="whose calls these are, when the HAR has no who-am-I reply")
 
@@ -37,9 +41,9 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | No
     """Write the endpoints file and print what matched; 1 when the HAR cannot be used."""
     out, err = out or sys.stdout, err or sys.stderr
     output = Path(args.output)
-    if output.exists() and not args.force:
-        print(f"ddsite endpoints: {output} exists; choose another --output or add --force",
-              file=err)
+    if output.exists() and not (args.force or args.update):
+        print(f"ddsite endpoints: {output} exists; choose another --output, add --update to "
+              "add to it, or --force to replace it", file=err)
         return 2
     try:
         text = Path(args.har).read_text(encoding="utf-8-sig")
@@ -54,14 +58,32 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | No
     except HarError as exc:
         print(f"ddsite endpoints: {args.har}: {exc}", file=err)
         return 1
+    overrides = matching.overrides()
+    if args.update and output.exists():
+        try:
+            overrides = _updated(output, overrides)
+        except endpoint_table.EndpointsFileError as exc:
+            print(f"ddsite endpoints: {exc}; nothing written", file=err)
+            return 1
     try:
-        _write(output, matching.overrides())
+        _write(output, overrides)
     except endpoint_table.EndpointsFileError as exc:
         print(f"ddsite endpoints: the paths learned cannot be used ({exc}); nothing written",
               file=err)
         return 1
     _report(out, args.har, output, matching)
     return 0
+
+
+def _updated(output: Path, learned: dict[str, str]) -> dict[str, str]:
+    """The existing file's entries with the learned ones over them (same dialect only)."""
+    endpoint_table.load(str(output))  # the file must be one the site accepts
+    current = json.loads(output.read_text(encoding="utf-8"))
+    if current.get("dialect", "v2") != learned["dialect"]:
+        raise endpoint_table.EndpointsFileError(
+            f"{output} is for the {current.get('dialect', 'v2')} dialect and this HAR speaks "
+            f"{learned['dialect']}; one instance speaks one dialect")
+    return {**current, **learned}
 
 
 def _write(output: Path, overrides: dict[str, str]) -> None:

@@ -149,13 +149,18 @@ def test_har_from_sandbox_traffic_gives_the_table_it_was_recorded_from(hars, tmp
 
 
 def test_pages_work_with_the_learned_file_against_moved_paths(hars, page, tmp_path, capsys):
-    files = {}
-    for audience in ("portal", "tech"):
-        files[audience] = tmp_path / f"{audience}.json"
-        assert from_har(hars["v4-moved", audience][0], files[audience], capsys)[0] == 0
     combined = tmp_path / "endpoints.json"
-    combined.write_text(json.dumps({**json.loads(files["portal"].read_text()),
-                                    **json.loads(files["tech"].read_text())}))
+    assert from_har(hars["v4-moved", "portal"][0], combined, capsys)[0] == 0
+    code, text = from_har(hars["v4-moved", "tech"][0], combined, capsys)
+    assert code == 2 and "add --update to add to it" in text and "portal.ticket" in \
+        combined.read_text()
+    assert from_har(hars["v4-moved", "tech"][0], combined, capsys, "--update")[0] == 0
+    learned = json.loads(combined.read_text())
+    assert {"portal.ticket", "tech.ticket", "public_keys"} <= set(learned)
+    # a recording of another dialect does not mix into the file
+    code, text = from_har(hars["v2", "tech"][0], combined, capsys, "--update")
+    assert code == 1 and "one instance speaks one dialect" in text
+    assert json.loads(combined.read_text()) == learned
     demo = Demo(dialect="v4", sandbox_options={"endpoints": SANDBOXES["v4-moved"][1]},
                 site_overrides={"ENDPOINTS_FILE": str(combined)}).start()
     try:
