@@ -54,6 +54,11 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
     finally:
         transport.close()
     _print(out, f"Probing {host} with the token from {source} (read operations only).")
+    allowed = [normalise_origin(h) for h in os.environ.get("DDSITE_DESKDIRECTOR_HOSTS", "")
+               .split(",") if h.strip()]
+    if host not in allowed:
+        _print(out, f"Note: {host} is not in DDSITE_DESKDIRECTOR_HOSTS; the site refuses its "
+                    "tokens until it is.")
     if report.audience:
         who = report.user.name or report.user.user_name
         _print(out, f"The token belongs to {AUDIENCE_WORDS[report.audience]}: {who}.")

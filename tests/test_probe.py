@@ -97,6 +97,7 @@ def test_contact_token_probes_every_portal_read(clean_environment, start_sandbox
     assert "found: id, summary, status" in tickets and "missing: closed_on" in tickets
     assert SEEN[dialect]["ticket"] in _line(text, "portal.ticket")
     assert _line(text, "tech.me").startswith("NOTE ")  # the other audience is refused, as it should
+    assert f"Note: {url} is not in DDSITE_DESKDIRECTOR_HOSTS" in text
     assert "Every page ddsite shows to this kind of user should work" in text
     assert set(methods) == {"GET"}  # the probe never writes
 
@@ -106,10 +107,12 @@ def test_agent_token_from_the_environment_probes_every_tech_read(clean_environme
                                                                   capsys, tmp_path, dialect):
     app, url, methods = start_sandbox(dialect=dialect)
     _tell_dialect(clean_environment, tmp_path, dialect)
+    clean_environment.setenv("DDSITE_DESKDIRECTOR_HOSTS", f"https://other.example,{url}")
     token = app.extensions["sandbox"]["tokens"].mint("m", 201)
     code, text = _probe(url, token, capsys, clean_environment, via="env")
     assert code == 0, text
     assert "from DDSITE_PROBE_TOKEN" in text and "an agent (TECH)" in text
+    assert "is not in DDSITE_DESKDIRECTOR_HOSTS" not in text
     for name in ("tech.me", "tech.tickets", "tech.ticket", "tech.statuses", "tech.priorities",
                  "tech.agents"):
         assert _line(text, name).startswith("OK "), _line(text, name)
