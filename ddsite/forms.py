@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from flask import current_app
@@ -12,6 +13,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from .deskdirector.errors import Invalid
 from .deskdirector.models import Ref
+
+_TICKET_NUMBER = re.compile(r"#?\s*(\d{1,9})")
 
 
 def strip(value):
@@ -45,6 +48,12 @@ class ListFilterForm(FlaskForm):
         valid = self.validate()
         return {name: field.data if valid and field.data else field.default
                 for name, field in self._fields.items()}
+
+
+def ticket_number(search: str) -> int | None:
+    """The ticket id when a search is just a number ("1042" or "#1042"), else None."""
+    match = _TICKET_NUMBER.fullmatch(search or "")
+    return int(match.group(1)) if match else None
 
 
 def page_window(page_number: int) -> tuple[int, int]:

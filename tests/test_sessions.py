@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import responses
 
-from .conftest import CONTACT, HOST, make_token, sign_in
+from .conftest import CONTACT, HOST, expect_home, make_token, sign_in
 
 
 def _intake(client, dd):
@@ -41,6 +41,7 @@ def test_without_cookies_the_handle_travels_in_the_url(app, dd):
     response = _intake(cookieless, dd)
     location = response.headers["Location"]
     assert "ddsid=" in location
+    expect_home(dd)
     page = cookieless.get(location)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -80,6 +81,7 @@ def test_redis_store_is_used_when_configured(config, redis_url, dd):
         # a second worker (another app object) on the same Redis sees the same session
         second = workers[1].test_client()
         second.set_cookie("ddsite_session", first.get_cookie("ddsite_session").value)
+        expect_home(dd)
         assert "Pat Lee" in second.get("/portal/").get_data(as_text=True)
     finally:
         for worker in workers:
