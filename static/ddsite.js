@@ -86,7 +86,7 @@
     form.addEventListener("submit", function (event) {
       if (form.classList.contains("submitting")) { event.preventDefault(); return; }
       form.classList.add("submitting");
-      if (form.classList.contains("quick-action")) { rememberScroll(); }
+      if (form.classList.contains("quick-action")) { rememberScroll(form); }
       var button = event.submitter;
       if (form.method === "post" && button && button.tagName === "BUTTON" && !button.dataset.sending) {
         button.dataset.sending = button.textContent;
@@ -122,17 +122,20 @@
       select.addEventListener("change", function () { form.requestSubmit(); });
     });
   }
-  function scrollKey() { return "ddsite-scroll:" + window.location.pathname + window.location.search; }
-  function rememberScroll() {
-    try { sessionStorage.setItem(scrollKey(), String(window.scrollY)); } catch (e) { /* storage off */ }
+  // Storage is often denied inside a third-party iframe, so the place travels in the address:
+  // the action's "next" gets #at=<scrollY>, which the server's redirect keeps.
+  function rememberScroll(form) {
+    var action = new URL(form.action);
+    var next = action.searchParams.get("next");
+    if (!next) { return; }
+    action.searchParams.set("next", next.split("#")[0] + "#at=" + Math.round(window.scrollY));
+    form.action = action.toString();
   }
   function restoreScroll() {
-    var saved = null;
-    try {
-      saved = sessionStorage.getItem(scrollKey());
-      sessionStorage.removeItem(scrollKey());
-    } catch (e) { return; }
-    if (saved !== null) { window.scrollTo(0, Number(saved)); }
+    var match = /^#at=(\d+)$/.exec(window.location.hash);
+    if (!match) { return; }
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    window.scrollTo(0, Number(match[1]));
   }
 
   // ---- the agents' keyboard path -----------------------------------------------------------

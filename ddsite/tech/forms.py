@@ -37,7 +37,8 @@ class NoteForm(OnceForm):
     visibility = RadioField("Who can see it", default="internal", validators=[DataRequired()],
                             choices=[SelectChoice("internal", "Internal note"),
                                      SelectChoice("public", "Public reply")])
-    then_status = SelectField("and set status to", coerce=int_or_none, validators=[Optional()])
+    # No Optional(): it would stop the chain before validate_then_status could ask for a status.
+    then_status = SelectField("and set status to", coerce=int_or_none)
     send = StringField()  # which button: "plain", or "with_status" for "Send and set status"
     status_when_loaded = HiddenField()
 
