@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -214,6 +215,115 @@ def test_blank_note_is_refused_on_the_field(agent, dd):
     response = agent.post("/tech/tickets/1005", data={**form_data(page, "note"), "note": "  ",
                                                       "visibility": "internal"})
     assert response.status_code == 422 and "Write something" in response.get_data(as_text=True)
+
+
+# ---- the composer: a note and, in the same submit, a status ---------------------------------
+def _compose(agent, dd, page, current=None, **fields):
+    dd.add(responses.GET, API + "/tickets/1005", json=current or ticket())
+    lookups(dd)
+    data = {**form_data(page, "note"), "note": "Replaced the toner", "visibility": "public", **fields}
+    return agent.post("/tech/tickets/1005", data=data)
+
+
+def _confirmation(agent, dd) -> str:
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    lookups(dd)
+    page = agent.get("/tech/tickets/1005").get_data(as_text=True)
+    return re.search(r'<p class="notice notice-success sent-confirmation" role="status">([^<]*)</p>',
+                     page).group(1)
+
+
+def test_send_and_set_status_posts_the_note_then_patches_only_the_status(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    response = _compose(agent, dd, page, send="with_status", then_status="2")
+    assert response.status_code == 303 and response.headers["Location"].endswith("#latest")
+    assert patches(dd) == [{"status": {"id": 2}}]
+    sent = [(c.request.method, c.request.url.rsplit("/", 1)[1]) for c in dd.calls
+            if c.request.method in ("POST", "PATCH")]
+    assert sent == [("POST", "notes"), ("PATCH", "1005")]  # the note first, then the status
+    assert _confirmation(agent, dd) == ("Your reply was sent to the contact. "
+                                        "Status set to In progress.")
+
+
+def test_plain_send_never_touches_the_status(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
+    assert _compose(agent, dd, page, send="plain", then_status="2").status_code == 303
+    assert patches(dd) == []
+
+
+def test_send_and_set_status_without_a_status_sends_nothing(agent, dd):
+    page = open_ticket(agent, dd)
+    response = _compose(agent, dd, page, send="with_status", then_status="")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Choose the status to set, or press Send." in text
+    assert re.search(r'<select aria-describedby="then_status-errors" aria-invalid="true" id="then_status"', text)
+    assert not any(c.request.method == "POST" for c in dd.calls)
+
+
+def test_a_status_someone_else_set_meanwhile_is_not_overwritten(agent, dd):
+    page = open_ticket(agent, dd)  # loaded with status 1 (New)
+    dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
+    moved = ticket(status={"id": 3, "name": "Waiting on client"})
+    assert _compose(agent, dd, page, current=moved, send="with_status",
+                    then_status="2").status_code == 303
+    assert patches(dd) == []
+    assert "someone set it to Waiting on client meanwhile" in _confirmation(agent, dd)
+
+
+def test_a_refused_status_change_is_told_and_the_note_is_not_sent_again(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
+    dd.add(responses.PATCH, API + "/tickets/1005", status=403, json={"message": "Not your team"})
+    data = {"send": "with_status", "then_status": "2"}
+    assert _compose(agent, dd, page, **data).status_code == 303
+    assert "The status was not changed: Not your team" in _confirmation(agent, dd)
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    lookups(dd)
+    again = agent.post("/tech/tickets/1005", data={**form_data(page, "note"), "note": "Replaced the toner",
+                                                   "visibility": "public", **data})
+    assert again.status_code == 303
+    assert sum(c.request.method == "POST" for c in dd.calls) == 1
+
+
+# ---- lists: counts, state, a number opens the ticket ----------------------------------------
+def test_queue_tabs_count_each_view_with_one_row_asked(agent, dd):
+    def reply(request):
+        totals = {"me": 4, "unassigned": 7, "any&": 45}
+        status = "closed" if "status=closed" in request.url else "open"
+        total = 19 if status == "closed" else next(t for k, t in totals.items()
+                                                  if f"assigned={k}" in request.url + "&")
+        return 200, {}, json.dumps({"total": total, "results": [row()]})
+
+    dd.add_callback(responses.GET, API + "/tickets", callback=reply)
+    text = agent.get("/tech/queue?view=open").get_data(as_text=True)
+    counts = re.findall(r'<span class="count">(\d+)<', text)
+    assert counts == ["4", "7", "45", "19"]
+    one_row = [c.request.url for c in dd.calls if "take=1&" in c.request.url]
+    assert len(one_row) == 3 and not any("view=open" in url for url in one_row)
+
+
+def test_a_ticket_number_in_the_queue_search_opens_the_ticket(agent):
+    for query in ("1005", "#1005", "# 1005"):
+        response = agent.get("/tech/queue", query_string={"q": query})
+        assert response.status_code == 303 and response.headers["Location"] == "/tech/tickets/1005"
+
+
+def test_the_way_back_to_the_queue_keeps_view_sort_and_page(agent, dd):
+    dd.add(responses.GET, API + "/tickets", json={"total": 45, "results": [row()]})
+    agent.get("/tech/queue?view=open&sort=priority&page=2")
+    text = open_ticket(agent, dd)
+    back = re.search(r'<p class="back"><a href="([^"]+)">← Queue</a>', text).group(1)
+    in_top_bar = re.search(r'<a href="([^"]+)" aria-current="page">Queue</a>', text).group(1)
+    assert html.unescape(back) == html.unescape(in_top_bar) == "/tech/queue?view=open&sort=priority&page=2"
+
+
+def test_a_bad_filter_is_named(agent, dd):
+    dd.add(responses.GET, API + "/tickets", json={"total": 0, "results": []})
+    text = agent.get("/tech/queue?sort=sideways").get_data(as_text=True)
+    assert "Sort by: Not a valid choice." in text
 
 
 # ---- updates by PATCH -----------------------------------------------------------------------
