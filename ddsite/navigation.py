@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ DEFAULT_LINKS = {
 }
 # Each audience's list page: where "back" goes, with the filters and page it had.
 LIST_ENDPOINTS = {"portal": "portal.tickets", "tech": "tech.queue"}
+_PIXELS = re.compile(r"[0-9]{1,7}")
 LIST_LABELS = {"portal": ("My tickets", "Back to my tickets"), "tech": ("Queue", "Back to the queue")}
 
 
@@ -82,6 +84,13 @@ def list_back() -> dict | None:
     label, sentence = LIST_LABELS[who]
     return {"label": label, "sentence": sentence,
             "url": _list_or_plain_url(who, LIST_ENDPOINTS[who])}
+
+
+def scroll_anchor() -> str:
+    """"#at=<pixels>" when the page sent where it was scrolled (a quick action's `at`), so the
+    list comes back at the same place; else ""."""
+    at = request.args.get("at", "")
+    return f"#at={at}" if _PIXELS.fullmatch(at) else ""
 
 
 def _list_or_plain_url(who: str, endpoint: str) -> str:

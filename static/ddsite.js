@@ -123,12 +123,10 @@
     });
   }
   // Storage is often denied inside a third-party iframe, so the place travels in the address:
-  // the action's "next" gets #at=<scrollY>, which the server's redirect keeps.
+  // the action gets at=<scrollY>, and the server's redirect back ends in #at=<scrollY>.
   function rememberScroll(form) {
     var action = new URL(form.action);
-    var next = action.searchParams.get("next");
-    if (!next) { return; }
-    action.searchParams.set("next", next.split("#")[0] + "#at=" + Math.round(window.scrollY));
+    action.searchParams.set("at", String(Math.round(window.scrollY)));
     form.action = action.toString();
   }
   function restoreScroll() {

@@ -13,11 +13,9 @@ from .forms import NewRequestForm, ReplyForm, TicketFilterForm
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 auth.protect(bp, "portal")
 
-# DeskDirector's field names → ours, for putting its messages on the right field.
-REPLY_FIELDS = {"note": "note"}
+# The faces' argument names → the form's field names, where they differ.
+REPLY_FIELDS = {"text": "note"}
 HOME_ROWS = 5  # tickets in each list on the home page
-REQUEST_FIELDS = {"summary": "summary", "description": "description",
-                  "requestType": "request_type", "priority": "priority"}
 
 
 @bp.get("/")
@@ -25,8 +23,8 @@ def home():
     """The contact's open tickets and what changed lately, with the way to raise a new one."""
     api = auth.api()
     lists = api.parallel(
-        open=lambda: api.tickets("portal", status="open", order_by="activity", take=HOME_ROWS),
-        recent=lambda: api.tickets("portal", status="any", order_by="activity", take=HOME_ROWS))
+        open=lambda: api.portal.tickets(status="open", sort="activity", take=HOME_ROWS),
+        recent=lambda: api.portal.tickets(status="any", sort="activity", take=HOME_ROWS))
     return render_template("portal/home.html", user=auth.current_user(), **lists)
 
 
@@ -40,8 +38,8 @@ def tickets():
     navigation.remember_list()
     page_wanted = chosen.pop("page")
     skip, take = page_window(page_wanted)
-    page = auth.api().tickets("portal", status=chosen["status"], search=chosen["q"],
-                              order_by="activity", skip=skip, take=take)
+    page = auth.api().portal.tickets(status=chosen["status"], search=chosen["q"],
+                                     sort="activity", skip=skip, take=take)
     return render_template("portal/tickets.html", page=page, filters=filters,
                            page_wanted=page_wanted, me=auth.current_user().contact_id, **chosen)
 
@@ -54,13 +52,13 @@ def ticket(ticket_id: int):
         return drafts.discarded(url_for(".ticket", ticket_id=ticket_id))
     if form.validate_on_submit():
         sent = send_once(form, REPLY_FIELDS,
-                         lambda: auth.api().add_note("portal", ticket_id, form.note.data),
+                         lambda: auth.api().portal.add_note(ticket_id, form.note.data),
                          lambda _note: _done("Your reply was sent.",
                                              url_for(".ticket", ticket_id=ticket_id,
                                                      _anchor="latest"), "sent"))
         if sent:
             return sent
-    details = auth.api().ticket("portal", ticket_id)
+    details = auth.api().portal.ticket(ticket_id)
     return render_template("portal/ticket.html", ticket=details, form=drafts.prepare(form),
                            portal_url=auth.return_url(auth.tenant(), "portal", ticket_id)
                            ), _status(form)
@@ -72,14 +70,14 @@ def new_request():
     if request.form.get("discard"):
         return drafts.discarded(url_for(".new_request"))
     api = auth.api()
-    choices = api.parallel(request_types=lambda: api.lookup("portal.request_types"),
-                           priorities=lambda: _priorities_if_allowed(api))
+    choices = api.parallel(request_types=api.portal.request_types,
+                           priorities=lambda: _priorities_if_allowed(api.portal))
     form = NewRequestForm().with_choices(choices["request_types"], choices["priorities"])
     if form.validate_on_submit():
-        priority = form.priority.data if "priority" in form else None
-        created = send_once(form, REQUEST_FIELDS, lambda: api.create_ticket(
+        priority = form.priority.chosen if "priority" in form else None
+        created = send_once(form, {}, lambda: api.portal.create_ticket(
             summary=form.summary.data, description=form.description.data or "",
-            request_type_id=form.request_type.data, priority_id=priority),
+            request_type=form.request_type.chosen, priority=priority),
             lambda ticket: _done(f"Your request #{ticket.id} was raised.",
                                  url_for(".ticket", ticket_id=ticket.id)))
         if created:
@@ -87,9 +85,9 @@ def new_request():
     return render_template("portal/new.html", form=drafts.prepare(form)), _status(form)
 
 
-def _priorities_if_allowed(api):
+def _priorities_if_allowed(portal):
     try:
-        return api.lookup("portal.priorities")
+        return portal.priorities()
     except Forbidden:
         return None  # this contact may not choose a priority
 

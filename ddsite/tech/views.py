@@ -8,14 +8,15 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from .. import auth, drafts, navigation
 from ..forms import page_window, ticket_number
+from ..redirects import local_target
 from . import composer, updates
 from .forms import VIEW_CHOICES, VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
 
 bp = Blueprint("tech", __name__, url_prefix="/tech")
 auth.protect(bp, "tech")
 
-NOTE_FIELDS = {"note": "note", "isInternal": "visibility"}
-UPDATE_FIELDS = {"status": "status", "priority": "priority", "assignedAgents": "assignees"}
+# The faces' argument names → the form's field names, where they differ.
+NOTE_FIELDS = {"text": "note", "internal": "visibility"}
 
 
 @bp.get("/")
@@ -46,30 +47,28 @@ def ticket(ticket_id: int):
     """A ticket: conversation, the composer (note, maybe a status) and the properties form."""
     if request.form.get("discard"):
         return drafts.discarded(url_for(".ticket", ticket_id=ticket_id))
-    api = auth.api()
-    page = api.parallel(ticket=lambda: api.ticket("tech", ticket_id), statuses=api.statuses,
-                        priorities=lambda: api.lookup("tech.priorities"),
-                        agents=lambda: api.lookup("tech.agents"))
+    tech = auth.api().tech
+    page = tech.ticket_with_choices(ticket_id)
     submitted = request.form.get("form_name") if request.method == "POST" else None
     note_form = NoteForm(formdata=request.form if submitted == "note" else None).with_statuses(
-        page["statuses"])
+        page.statuses)
     update_form = UpdateForm(formdata=request.form if submitted == "update" else None).with_choices(
-        page["statuses"], page["priorities"], page["agents"])
+        page.statuses, page.priorities, page.agents, page.ticket)
     response, conflict = None, []
     if submitted == "note" and note_form.validate():
-        response = composer.send(api, ticket_id, note_form, page["ticket"], NOTE_FIELDS)
+        response = composer.send(tech, ticket_id, note_form, page.ticket, NOTE_FIELDS)
     elif submitted == "update" and update_form.validate():
-        outcome = updates.apply(api, ticket_id, page["ticket"], update_form, UPDATE_FIELDS)
+        outcome = updates.apply(tech, ticket_id, page.ticket, update_form)
         response, conflict = outcome.response, outcome.conflict
     if response:
         return response
     if submitted != "update":
-        update_form.load(page["ticket"])
+        update_form.load(page.ticket)
     if submitted != "note":
-        note_form.remember(page["ticket"])
+        note_form.remember(page.ticket)
     status = 409 if conflict else (422 if note_form.errors or update_form.errors else 200)
     return render_template(
-        "tech/ticket.html", ticket=page["ticket"], note_form=drafts.prepare(note_form, "note"),
+        "tech/ticket.html", ticket=page.ticket, note_form=drafts.prepare(note_form, "note"),
         update_form=drafts.prepare(update_form, "update"), conflict=conflict,
         portal_url=auth.return_url(auth.tenant(), "tech", ticket_id)), status
 
@@ -88,13 +87,12 @@ def close(ticket_id: int):
 
 def _quick_action(ticket_id: int, action: str):
     form = ConfirmForm()
-    back = request.args.get("next", "")
-    back = back if back.startswith("/tech/") and not back.startswith("//") else url_for(".queue")
+    back = local_target(request.args.get("next"), "/tech/", url_for(".queue"))
     if request.method == "POST" and form.validate() and form.confirmed.data == "yes":
-        message = updates.quick_action(auth.api(), ticket_id, action, auth.current_user())
+        message = updates.quick_action(auth.api().tech, ticket_id, action, auth.current_user())
         flash(message, "success")
-        return redirect(back, code=303)
-    details = auth.api().ticket("tech", ticket_id)
+        return redirect(back + navigation.scroll_anchor(), code=303)
+    details = auth.api().tech.ticket(ticket_id)
     return render_template("tech/confirm.html", ticket=details, action=action, form=form,
                            back=back)
 
@@ -103,8 +101,8 @@ def _view_pages(api, chosen: dict, skip: int, take: int):
     """The chosen view's page, and the views as tabs with their counts (one row asked of each)."""
     def page_of(view: str, skip: int, take: int):
         status, assigned = VIEWS[view]
-        return lambda: api.tickets("tech", status=status, assigned=assigned, search=chosen["q"],
-                                   order_by=chosen["sort"], skip=skip, take=take)
+        return lambda: api.tech.tickets(status=status, assigned=assigned, search=chosen["q"],
+                                        sort=chosen["sort"], skip=skip, take=take)
 
     found = api.parallel(**{view: page_of(view, skip, take) if view == chosen["view"]
                             else page_of(view, 0, 1) for view in VIEWS})
