@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var SHOW_PROGRESS_AFTER_MS = 150;  // faster answers never flicker a bar
-  var STILL_WAITING_AFTER_MS = 5000;
+  var STILL_WAITING_AFTER_MS = 3000;  // then say so in words too
 
   // ---- the session notice, in the last minutes of the DeskDirector session ----------------
   function formatRemaining(seconds) {

@@ -149,8 +149,8 @@ def scrolls_sideways(frame) -> bool:
 
 
 # Playwright cannot look into a frame's old document while its next page is on the way, so the
-# old document reports itself: how long after the click the progress bar became visible, and
-# when a pressed button said "Sending…".
+# old document reports itself: how long after the click the progress bar became visible, when a
+# pressed button said "Sending…", and when the page said in words it was still waiting.
 _WATCH_FEEDBACK = """() => {
   let clicked = null;
   const seen = new Set();
@@ -166,6 +166,9 @@ _WATCH_FEEDBACK = """() => {
     if ([...document.querySelectorAll("button")].some(b => b.textContent.trim() === "Sending…")) {
       say("sending");
     }
+    const waiting = document.querySelector("[data-waiting]");
+    if (waiting && waiting.textContent.startsWith("Still waiting") &&
+        !waiting.classList.contains("visually-hidden")) { say("still-waiting"); }
   }).observe(document.documentElement, {attributes: true, childList: true, subtree: true,
                                         characterData: true});
 }"""
@@ -173,7 +176,7 @@ _WATCH_FEEDBACK = """() => {
 
 def watch_feedback(page) -> dict[str, int]:
     """Milliseconds from the next click in the site's frame to each sign of feedback, filled in
-    as the frame reports them: {"progress-bar": ms, "sending": ms}."""
+    as the frame reports them: {"progress-bar": ms, "sending": ms, "still-waiting": ms}."""
     seen: dict[str, int] = {}
 
     def record(message) -> None:
