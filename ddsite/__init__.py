@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, current_app, session
 from flask_wtf import CSRFProtect
 
-from . import auth, config, error_pages, flood, forms, pages, rendering, security
+from . import auth, config, error_pages, flood, forms, navigation, pages, rendering, security
 from .deskdirector import endpoints
 from .sessions import ServerSessionInterface, claims_folder, make_store
 from .state import State
@@ -49,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.url_defaults(auth.add_url_handle)
     error_pages.register(app)
     app.context_processor(_template_globals)
+    navigation.init_app(app)
     app.jinja_env.filters.update(rendering.FILTERS)
 
     pages.register_pages(app)

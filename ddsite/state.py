@@ -28,8 +28,6 @@ class State:
         self._close_store = close_store
         self.endpoints = endpoints
         self.csrf = csrf
-        # Menu links of every registered page, in registration order (see ddsite.pages).
-        self.nav_links: list = []
         self.transport = Transport(
             connect_timeout=config["CONNECT_TIMEOUT"], read_timeout=config["READ_TIMEOUT"],
             get_retries=config["GET_RETRIES"], retry_backoff=config["RETRY_BACKOFF"],

@@ -13,23 +13,22 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
-from flask import Blueprint, Flask, request, session
+from flask import Blueprint, Flask
 
-from .. import auth, drafts
+from .. import auth, drafts, navigation
 from ..auth import PageError, api, current_user, tenant
 from ..config import ConfigError
 from ..deskdirector.models import User
 from ..forms import OnceForm, note_field
-from ..state import state
+from ..navigation import Link
 from ..submit import send_once
 
 __all__ = ["PageBlueprint", "PageRefused", "api", "current_user", "tenant", "send_once", "drafts",
-           "OnceForm", "note_field", "PageError", "register_pages", "navigation"]
+           "OnceForm", "note_field", "PageError", "register_pages"]
 
 ENTRY_POINT_GROUP = "ddsite.pages"
 AUDIENCES = {"portal": "contacts, in the client portal", "tech": "agents, in TECH"}
@@ -39,19 +38,6 @@ STOCK_PAGES = ("ddsite.portal.views", "ddsite.tech.views", "ddsite.insights.view
 
 class PageRefused(ConfigError):
     """A page that cannot be registered; start-up stops with this message."""
-
-
-@dataclass(frozen=True)
-class NavLink:
-    """One link in the navigation of an audience."""
-
-    label: str
-    endpoint: str
-    audience: str
-    # Other endpoints of the page under which this link is marked current (e.g. a ticket's page).
-    also_current: tuple[str, ...] = ()
-    # Shown only to users for whom this says True (e.g. contacts who may see company tickets).
-    visible: Callable[[User], bool] | None = None
 
 
 class PageBlueprint(Blueprint):
@@ -68,9 +54,8 @@ class PageBlueprint(Blueprint):
         super().__init__(name, import_name, url_prefix=url_prefix or f"/{audience}/{name}",
                          **kwargs)
         self.audience = audience
-        self.nav = [NavLink(entry[0], f"{name}.{entry[1]}", audience,
-                            tuple(f"{name}.{e}" for e in (entry[2] if len(entry) > 2 else ())),
-                            visible)
+        self.nav = [Link(entry[0], f"{name}.{entry[1]}",
+                         tuple(f"{name}.{e}" for e in (entry[2] if len(entry) > 2 else ())), visible)
                     for entry in nav]
         # The guard of its audience on every view: intake, expiry, CSRF, drafts of late forms.
         auth.protect(self, audience)
@@ -87,7 +72,6 @@ def register_pages(app: Flask) -> None:
     for module_name in app.config["PAGES"]:
         source = f"DDSITE_PAGES: {module_name}"
         _register_module(app, _import(module_name, source), source)
-    app.context_processor(lambda: {"nav_links": navigation()})
 
 
 def _distribution(entry_point) -> str:
@@ -149,23 +133,10 @@ def _register(app: Flask, page: PageBlueprint, source: str) -> None:
         if clash is not None and methods & set(clash.methods or ()):
             raise PageRefused(f"{label}: route {rule.rule} collides with {clash.rule} of "
                               f"{clash.endpoint}; give the page another URL prefix")
-    app.extensions["ddsite"].nav_links.extend(page.nav)
+    for link in page.nav:
+        navigation.add_link(app, page.audience, link)
 
 
 def _route_key(rule) -> str:
     # Two rules that differ only in a variable's name or converter answer the same URLs.
     return re.sub(r"<[^>]+>", "<>", rule.rule).rstrip("/") or "/"
-
-
-def navigation() -> list[dict]:
-    """The links of the signed-in user's audience, each as {label, endpoint, audience, current}."""
-    audience = session.get("app")
-    user = session.get("user")
-    if not audience or not user or not session.get("token"):
-        return []
-    who = User.from_session(user)
-    here = request.endpoint
-    return [{"label": link.label, "endpoint": link.endpoint, "audience": link.audience,
-             "current": here == link.endpoint or here in link.also_current}
-            for link in state().nav_links
-            if link.audience == audience and (link.visible is None or link.visible(who))]
