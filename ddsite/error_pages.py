@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import auth
 from .deskdirector.errors import DeskDirectorError, Forbidden, NotFound, TokenRejected, Unavailable
+from .sessions import STORE_ERRORS, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,9 @@ def register(app: Flask) -> None:
     app.register_error_handler(Unavailable, unavailable)
     app.register_error_handler(DeskDirectorError, unexpected_upstream)
     app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(StoreUnavailable, store_down)
+    for error_class in STORE_ERRORS:
+        app.register_error_handler(error_class, store_down)
     app.register_error_handler(HTTPException, http_error)
 
 
@@ -81,6 +85,30 @@ def unexpected_upstream(error: DeskDirectorError):
     return _render(502, "DeskDirector gave an unexpected answer",
                    f"{error.message} Try again; if it keeps happening, tell your administrator.",
                    draft_saved=error.draft_saved)
+
+
+def store_down(error: Exception):
+    if not isinstance(error, StoreUnavailable):
+        log.error("The session store is not answering (%s)", type(error).__name__)
+    return store_down_body(), 503
+
+
+def store_down_body(after_handling: bool = False) -> str:
+    """The 503 page for a store that does not answer; it needs no session to render.
+
+    `after_handling`: the store failed only when the finished page was being saved, so a form
+    may already have reached DeskDirector.
+    """
+    detail = ("Its session store is not answering, so nothing can be shown or sent right now. "
+              "Try again in a moment.")
+    if request.method == "POST":
+        detail += (" What you sent may have reached DeskDirector; check before sending again."
+                   if after_handling else " Nothing you sent was taken.")
+    # "Try again" repeats a plain GET; never a URL that still carries an access token.
+    retry = request.method == "GET" and "access_token" not in request.args
+    return render_template("errors/error.html", status=503, detail=detail,
+                           heading="The site is briefly unavailable",
+                           retry_url=request.full_path.rstrip("?") if retry else None)
 
 
 def csrf_failed(error: CSRFError):

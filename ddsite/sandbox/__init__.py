@@ -12,12 +12,12 @@ from .tokens import TokenAuthority
 def create_sandbox(*, site_url: str | None = None, token_ttl: int = 3600, latency: float = 0.0,
                    error_rate: float = 0.0, seed: int = 7) -> Flask:
     """The sandbox app; `site_url` is ddsite's origin, framed by the portal shells."""
-    from .. import ROOT
+    from .. import resource_folder
     from .api import bp as api_bp
     from .shell import bp as shell_bp
 
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"))
+    app = Flask(__name__, template_folder=resource_folder("templates"),
+                static_folder=resource_folder("static"))
     app.config.update(SITE_URL=site_url.rstrip("/") if site_url else None)
     app.extensions["sandbox"] = {
         "desk": HelpDesk(seed=seed),
