@@ -97,6 +97,8 @@ def require_session(app_name: str):
     if request.method == "POST":
         state().csrf.protect()
     if not session.get("token") or session["exp"] <= time.time():
+        if session.get("token"):
+            state().metrics.expiries.labels("expired").inc()
         saved = request.method == "POST" and drafts.keep(request.form)
         end_session()
         raise SessionEnded(session["host"], app_name, ticket_in_context(), draft_saved=saved)
@@ -129,6 +131,7 @@ def intake(app_name: str):
     session.rotate()
     session.update({"host": host, "token": token, "exp": exp, "app": app_name,
                     "user": user.to_session(), "transport": "pending"})
+    state().metrics.intakes.labels(app_name).inc()
     log.info("Signed in %s user %s on %s for %d s", app_name, user.id, host, exp - time.time())
     query = [(k, v) for k, v in request.args.items(multi=True) if k not in TOKEN_PARAMS]
     query.append((URL_HANDLE, session.handle))
@@ -137,6 +140,7 @@ def intake(app_name: str):
 
 def settle_transport():
     """Second leg of intake: did the cookie come back? If so, drop the handle from the URL."""
+    state().metrics.sessions.labels("url" if session.from_url else "cookie").inc()
     if session.from_url:
         session["transport"] = "url"  # cookie blocked: the handle stays in every URL
         return None

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from . import auth
 from .deskdirector.errors import DeskDirectorError, Forbidden, NotFound, TokenRejected, Unavailable
 from .sessions import STORE_ERRORS, StoreUnavailable
+from .state import state
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ def session_ended(error: auth.SessionEnded):
 
 
 def token_rejected(error: TokenRejected):
+    if session.get("token"):
+        state().metrics.expiries.labels("rejected").inc()
     auth.end_session()
     return session_ended(auth.SessionEnded(session.get("host"), session.get("app", "portal"),
                                            auth.ticket_in_context(),
