@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, Response, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from . import auth
 from .deskdirector.errors import DeskDirectorError, Forbidden, NotFound, TokenRejected, Unavailable
@@ -29,6 +29,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(StoreUnavailable, store_down)
     for error_class in STORE_ERRORS:
         app.register_error_handler(error_class, store_down)
+    app.register_error_handler(SecurityError, untrusted_host)
     app.register_error_handler(HTTPException, http_error)
 
 
@@ -118,6 +119,14 @@ def csrf_failed(error: CSRFError):
     return _render(400, "The form could not be sent",
                    "The form was too old or did not come from this page. Nothing was sent; "
                    "reload the page and try again.")
+
+
+def untrusted_host(error: SecurityError):
+    # No URL can be built for a host the site does not answer to, so no template either.
+    log.warning("Refused a request for a host not in DDSITE_TRUSTED_HOSTS")
+    return Response("<!doctype html><title>Unknown host</title><h1>Unknown host</h1>"
+                    "<p>This site does not answer to that host name.</p>", status=400,
+                    mimetype="text/html")
 
 
 def http_error(error: HTTPException):
