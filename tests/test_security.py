@@ -64,17 +64,16 @@ def test_post_without_csrf_token_is_refused_and_nothing_is_sent(client, dd, app)
     assert sent == []
 
 
-def test_csrf_token_from_the_server_side_session_is_accepted(client, dd, app):
+def _add_form_routes(app) -> None:
+    """GET /portal/form answers a CSRF token; POST /portal/form answers "sent" once it passes."""
     from flask_wtf.csrf import generate_csrf
 
-    @app.get("/portal/form")
-    def form():
-        return generate_csrf()
+    app.add_url_rule("/portal/form", "form", generate_csrf)
+    app.add_url_rule("/portal/form", "submit", lambda: "sent", methods=["POST"])
 
-    @app.post("/portal/form")
-    def submit():
-        return "sent"
 
+def test_csrf_token_from_the_server_side_session_is_accepted(client, dd, app):
+    _add_form_routes(app)
     sign_in(client, dd)
     token = client.get("/portal/form").get_data(as_text=True)
     assert client.post("/portal/form", data={"csrf_token": token}).get_data(as_text=True) == "sent"
@@ -170,19 +169,9 @@ def test_without_proxy_fix_forwarded_headers_are_ignored(config):
 
 
 def test_behind_a_tls_proxy_a_post_from_another_origin_is_refused(config, dd):
-    from flask_wtf.csrf import generate_csrf
-
     config.update(PROXY_FIX=1, TRUSTED_HOSTS=["ddsite.example.com"])
     app = create_app(config)
-
-    @app.get("/portal/form")
-    def form():
-        return generate_csrf()
-
-    @app.post("/portal/form")
-    def submit():
-        return "sent"
-
+    _add_form_routes(app)
     client = app.test_client()
     client.environ_base.update(HTTP_X_FORWARDED_PROTO="https",
                                HTTP_X_FORWARDED_HOST="ddsite.example.com")

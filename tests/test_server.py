@@ -18,7 +18,6 @@ import requests
 from .conftest import free_port, make_token, wait_for_port
 
 METRICS_TOKEN = "serve-metrics-token-0123456789"
-pytest.importorskip("gunicorn", reason="ddsite serve needs the server extra")
 
 
 def _environment(tmp_path, **variables: str) -> dict[str, str]:
@@ -114,6 +113,15 @@ def test_serve_stops_on_bad_configuration_before_any_worker_starts(tmp_path):
     assert "configuration error: DDSITE_DESKDIRECTOR_HOSTS" in result.stderr
     assert "Booting worker" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_worker_timeout_outlasts_the_slowest_deskdirector_read():
+    from ddsite.config import DEFAULTS
+    from ddsite.server import worker_timeout
+
+    slowest = (DEFAULTS["CONNECT_TIMEOUT"] + DEFAULTS["READ_TIMEOUT"]) * (1 + DEFAULTS["GET_RETRIES"])
+    assert worker_timeout(DEFAULTS) > slowest
+    assert worker_timeout({**DEFAULTS, "READ_TIMEOUT": 60}) > 60 * 3
 
 
 def test_serve_refuses_a_bad_bind_address(capsys):
