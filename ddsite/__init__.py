@@ -6,14 +6,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cachelib import FileSystemCache
 from flask import Flask, Response, current_app, session
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, config, error_pages, health, rendering, security
 from .deskdirector import endpoints
-from .sessions import ServerSessionInterface, Sweeper, make_store, once_folder, session_folder
+from .sessions import ServerSessionInterface, make_store, make_sweeper
 from .state import State
 
 PACKAGE = Path(__file__).resolve().parent
@@ -54,10 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     metrics = metrics_module.Metrics()
     store, close_store = make_store(app)
-    sweeper = None
-    if isinstance(store, FileSystemCache):
-        sweeper = Sweeper(session_folder(app), once_folder(app), app.config["ONCE_LIFETIME"],
-                          app.config["SWEEP_INTERVAL"], on_swept=metrics.swept.inc)
+    sweeper = make_sweeper(app, store, on_swept=metrics.swept.inc)
     app.session_interface = ServerSessionInterface(
         store, lambda: error_pages.store_down_body(after_handling=True),
         app.config["ENDED_SESSION_KEPT"])

@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 URL_HANDLE = "ddsid"
 _KEY_PREFIX = "session:"
-# Paths that never need a session: they must answer, and set no cookie, even with the store down.
 _READY_KEY = "ready-probe"
+# Paths that never need a session: they must answer, and set no cookie, even with the store down.
 SESSIONLESS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # What a store raises when it cannot answer (cachelib's file store swallows its own OSErrors).
 STORE_ERRORS: tuple[type[Exception], ...] = (RedisError,)
@@ -105,6 +105,15 @@ def store_ping(store: BaseCache) -> None:
         raise StoreUnavailable(type(exc).__name__) from None
     if not answered:  # the file store reports a failed write by returning False
         raise StoreUnavailable("cannot write")
+
+
+def make_sweeper(app: Flask, store: BaseCache,
+                 on_swept: Callable[[int], None]) -> Sweeper | None:
+    """The file store's Sweeper; None for Redis, which expires keys by itself."""
+    if not isinstance(store, FileSystemCache):
+        return None
+    return Sweeper(session_folder(app), once_folder(app), app.config["ONCE_LIFETIME"],
+                   app.config["SWEEP_INTERVAL"], on_swept=on_swept)
 
 
 class Sweeper:
