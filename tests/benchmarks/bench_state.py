@@ -3,7 +3,7 @@ the store holds during the run, once every lifetime is over, and after the file 
 
 Run: .venv/bin/python tests/benchmarks/bench_state.py [--count 10000] [--store file|redis|both]
 Each round signs a contact in (intake, then the cookie check), loads a ticket and sends a reply,
-against a mocked DeskDirector, with tokens of 2 s, ended sessions kept 1 s and once-only keys
+against a mocked DeskDirector, with tokens of 10 s, ended sessions kept 1 s and once-only keys
 kept 2 s. A hundred sessions with one-hour tokens are made at the end: they are what is still
 live, and all the store should hold once the short lifetimes are over. Figures, not pass/fail.
 """
@@ -28,7 +28,7 @@ HOST = "https://dd.example.com"
 CONTACT = {"id": "acme~c~7", "userName": "pat@acme.test", "firstName": "Pat", "lastName": "Lee",
            "company": {"id": 3, "name": "Acme Pty"}}
 TICKET = {"id": 1, "summary": "Printer", "status": {"id": 1, "name": "New"}, "notes": []}
-SHORT, KEPT, ONCE, LIVE = 2, 1, 2, 100
+SHORT, KEPT, ONCE, LIVE = 10, 1, 2, 100
 _FIELDS = re.compile(r'name="(csrf_token|form_key)" type="hidden" value="([^"]+)"')
 
 
