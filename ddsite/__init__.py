@@ -55,7 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     store, close_store = make_store(app)
     sweeper = make_sweeper(app, store, on_swept=metrics.swept.inc)
     app.session_interface = ServerSessionInterface(
-        store, lambda: error_pages.store_down_body(after_handling=True),
+        store, lambda: error_pages.store_down_body(nothing_sent=False),
         app.config["ENDED_SESSION_KEPT"])
     csrf.init_app(app)
     app.extensions["ddsite"] = State(app, store=store, close_store=close_store, endpoints=table,

@@ -94,20 +94,21 @@ def unexpected_upstream(error: DeskDirectorError):
 def store_down(error: Exception):
     if not isinstance(error, StoreUnavailable):
         log.error("The session store is not answering (%s)", type(error).__name__)
-    return store_down_body(), 503
+    # Refused before the page ran (the session could not be read): nothing was sent anywhere.
+    return store_down_body(nothing_sent=getattr(session, "store_down", False)), 503
 
 
-def store_down_body(after_handling: bool = False) -> str:
+def store_down_body(nothing_sent: bool) -> str:
     """The 503 page for a store that does not answer; it needs no session to render.
 
-    `after_handling`: the store failed only when the finished page was being saved, so a form
-    may already have reached DeskDirector.
+    `nothing_sent` is False when the store failed while or after the page ran, so a form may
+    already have reached DeskDirector.
     """
     detail = ("Its session store is not answering, so nothing can be shown or sent right now. "
               "Try again in a moment.")
     if request.method == "POST":
-        detail += (" What you sent may have reached DeskDirector; check before sending again."
-                   if after_handling else " Nothing you sent was taken.")
+        detail += (" Nothing you sent was taken." if nothing_sent else
+                   " What you sent may have reached DeskDirector; check before sending again.")
     # "Try again" repeats a plain GET; never a URL that still carries an access token.
     retry = request.method == "GET" and "access_token" not in request.args
     return render_template("errors/error.html", status=503, detail=detail,

@@ -105,3 +105,24 @@ def test_health_routes_need_no_store_read(app):
     store.get = lambda key: calls.append(key) or original(key)
     assert client.get("/healthz").status_code == 200
     assert calls == []
+
+
+def test_store_failing_after_a_form_was_sent_says_to_check_before_sending_again(client, app, dd):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from .conftest import send_reply
+
+    sign_in(client, dd)
+    store = app.extensions["ddsite"].store
+    original = store.set
+
+    def failing_after_sending(key, value, timeout=None):
+        if key.startswith("outcome:"):
+            raise RedisConnectionError("gone")
+        return original(key, value, timeout=timeout)
+
+    store.set = failing_after_sending
+    page = send_reply(client, dd)  # DeskDirector took the reply (the mock requires the POST)
+    assert page.status_code == 503
+    assert "may have reached DeskDirector; check before sending again" in page.text
+    assert "Nothing you sent was taken" not in page.text
