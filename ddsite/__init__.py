@@ -10,9 +10,9 @@ from flask import Flask, Response, current_app, session
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, config, error_pages, health, rendering, security
+from . import auth, config, error_pages, flood, forms, health, rendering, security
 from .deskdirector import endpoints
-from .sessions import ServerSessionInterface, make_store, make_sweeper
+from .sessions import ServerSessionInterface, claims_folder, make_store, make_sweeper
 from .state import State
 
 PACKAGE = Path(__file__).resolve().parent
@@ -55,11 +55,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     store, close_store = make_store(app)
     sweeper = make_sweeper(app, store, on_swept=metrics.swept.inc)
     app.session_interface = ServerSessionInterface(
-        store, lambda: error_pages.store_down_body(nothing_sent=False),
+        store, claims_folder(app), lambda: error_pages.store_down_body(nothing_sent=False),
         app.config["ENDED_SESSION_KEPT"])
+    # Before anything reads the body (CSRF included): only text form fields, within the size limit.
+    app.before_request(forms.refuse_oversized_stream)
+    app.before_request(forms.accept_only_text_fields)
+    app.before_request(auth.intake_before_redirect)
     csrf.init_app(app)
+    limiter, close_limiter = flood.make_limiter(app)
     app.extensions["ddsite"] = State(app, store=store, close_store=close_store, endpoints=table,
-                                     csrf=csrf, metrics=metrics, sweeper=sweeper)
+                                     csrf=csrf, limiter=limiter, close_limiter=close_limiter,
+                                     metrics=metrics, sweeper=sweeper)
     if app.config["PROXY_FIX"]:
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,

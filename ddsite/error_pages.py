@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, render_template, request, session
+from flask import Flask, Response, current_app, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
-from . import auth
+from . import auth, flood
 from .deskdirector.errors import DeskDirectorError, Forbidden, NotFound, TokenRejected, Unavailable
+from .forms import too_large_message
 from .sessions import STORE_ERRORS, StoreUnavailable
 from .state import state
 
@@ -30,6 +31,8 @@ def register(app: Flask) -> None:
     for error_class in STORE_ERRORS:
         app.register_error_handler(error_class, store_down)
     app.register_error_handler(SecurityError, untrusted_host)
+    app.register_error_handler(flood.TooManyAttempts, too_many_attempts)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
     app.register_error_handler(HTTPException, http_error)
 
 
@@ -74,8 +77,11 @@ def unavailable(error: Unavailable):
         detail = f"{error.message} Try again in a moment."
     if request.method == "POST" and error.timed_out:
         detail += " What you sent may have reached DeskDirector anyway; check before sending again."
-    # After intake the URL holds no token, so "try again" may simply repeat it (as a GET).
-    retry_url = request.full_path.rstrip("?") if session.get("token") else None
+    # After intake the URL holds no token, so "try again" may simply repeat it (as a GET). During
+    # intake it holds the new token: only DeskDirector can hand that out again.
+    during_intake = any(name in request.args for name in auth.TOKEN_PARAMS)
+    retry_url = (request.full_path.rstrip("?")
+                 if session.get("token") and not during_intake else None)
     reopen_url = None
     if retry_url is None and g.get("tenant_host"):
         reopen_url = auth.return_url(g.tenant_host, _app_of_request())
@@ -128,6 +134,15 @@ def untrusted_host(error: SecurityError):
     return Response("<!doctype html><title>Unknown host</title><h1>Unknown host</h1>"
                     "<p>This site does not answer to that host name.</p>", status=400,
                     mimetype="text/html")
+
+
+def too_many_attempts(error: flood.TooManyAttempts):
+    body, status = _render(429, "Too many sign-in attempts", error.detail)
+    return body, status, {"Retry-After": str(error.retry_after)}
+
+
+def too_large(error: RequestEntityTooLarge):
+    return _render(413, "Too much to send", too_large_message(current_app.config["MAX_CONTENT_LENGTH"]))
 
 
 def http_error(error: HTTPException):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
@@ -19,6 +21,8 @@ VIEWS = {  # queue view → (status, assigned) as DeskDirector's list takes them
 }
 VIEW_CHOICES = [SelectChoice("mine", "Assigned to me"), SelectChoice("unassigned", "Unassigned"),
                 SelectChoice("open", "All open"), SelectChoice("closed", "Closed")]
+# Agent ids as the form remembers them: ASCII digits, comma separated ("²" is a digit to Python).
+_ID_LIST = re.compile(r"(?:[0-9]+(?:,[0-9]+)*)?")
 SORT_CHOICES = [SelectChoice("activity", "Last activity"), SelectChoice("priority", "Priority"),
                 SelectChoice("age", "Oldest first")]
 
@@ -64,6 +68,15 @@ class UpdateForm(OnceForm):
         self.assignees.choices = [SelectChoice(a.id, a.name) for a in agents]
         return self
 
+    def validate(self, extra_validators=None) -> bool:
+        """The agent's choices, and the remembered values the page itself wrote."""
+        valid = super().validate(extra_validators)
+        if not _ID_LIST.fullmatch(self.loaded_assignees.data or ""):
+            self.form_errors.append("The form was changed outside this page, so nothing was sent. "
+                                    "Reload the page and make your changes again.")
+            return False
+        return valid
+
     def load(self, ticket: Ticket) -> None:
         """Show the ticket's current values and remember them, to send only what changes."""
         self.status.data = ticket.status.id if ticket.status else None
@@ -85,7 +98,7 @@ class UpdateForm(OnceForm):
             body["status"] = {"id": self.status.data}
         if str(self.priority.data or "") != self.loaded_priority.data:
             body["priority"] = {"id": self.priority.data} if self.priority.data else None
-        loaded = [int(i) for i in self.loaded_assignees.data.split(",") if i.strip().isdigit()]
+        loaded = [int(i) for i in self.loaded_assignees.data.split(",") if i]
         if sorted(self.assignees.data or []) != sorted(loaded):
             body["assignedAgents"] = [{"id": agent_id} for agent_id in self.assignees.data]
         return body
