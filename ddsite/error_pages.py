@@ -9,7 +9,14 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
 from . import auth, flood
-from .deskdirector.errors import DeskDirectorError, Forbidden, NotFound, TokenRejected, Unavailable
+from .deskdirector.errors import (
+    DeskDirectorError,
+    Forbidden,
+    NotFound,
+    TokenRejected,
+    Unavailable,
+    UnknownShape,
+)
 from .forms import too_large_message
 from .sessions import STORE_ERRORS, StoreUnavailable
 from .state import state
@@ -25,6 +32,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(Forbidden, forbidden)
     app.register_error_handler(NotFound, not_found)
     app.register_error_handler(Unavailable, unavailable)
+    app.register_error_handler(UnknownShape, unknown_shape)
     app.register_error_handler(DeskDirectorError, unexpected_upstream)
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(StoreUnavailable, store_down)
@@ -87,6 +95,17 @@ def unavailable(error: Unavailable):
         reopen_url = auth.return_url(g.tenant_host, _app_of_request())
     return _render(error.status_code, "DeskDirector is not answering", detail,
                    retry_url=retry_url, reopen_url=reopen_url, draft_saved=error.draft_saved)
+
+
+def unknown_shape(error: UnknownShape):
+    log.warning("DeskDirector answered %s in an unknown shape: %s (HTTP %s, request id %s)",
+                error.operation, error.detail, error.upstream_status, error.request_id or "-")
+    return _render(502, "DeskDirector answered in a form ddsite does not know",
+                   f"ddsite asked DeskDirector for “{error.operation}” and could not read the "
+                   f"answer ({error.detail}). This DeskDirector may keep that operation "
+                   "elsewhere or speak another dialect: tell your administrator, who can set "
+                   "its path and dialect in DDSITE_ENDPOINTS_FILE.",
+                   draft_saved=error.draft_saved)
 
 
 def unexpected_upstream(error: DeskDirectorError):

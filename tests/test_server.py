@@ -58,7 +58,8 @@ class Served:
         """SIGTERM, and wait; return the exit code."""
         self.terminate()
         try:
-            return self.process.wait(timeout=30)
+            # gunicorn gives requests in flight up to its graceful timeout (about a minute)
+            return self.process.wait(timeout=90)
         finally:
             if self.process.poll() is None:
                 self.process.kill()
@@ -262,6 +263,7 @@ def test_two_servers_share_sessions_csrf_once_keys_and_drafts_over_redis(tmp_pat
         for server in servers:
             server.terminate()  # both at once: each takes a moment to drain its workers
         codes = [server.stop() for server in servers]
-    assert codes == [0, 0]
-    for output in (first.output(), second.output()):
-        assert "Traceback" not in output and "access_token=eyJ" not in output
+    outputs = (first.output(), second.output())
+    assert codes == [0, 0], outputs
+    for output in outputs:
+        assert "Traceback" not in output and "access_token=eyJ" not in output, output
