@@ -1,4 +1,4 @@
-"""The `ddsite` command: demo, run, serve, check."""
+"""The `ddsite` command: demo, run, serve, check, probe, endpoints from-har."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import requests
 
 from . import config as config_module
+from . import endpoints_command, probe_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="threads per worker (default 4)")
 
     commands.add_parser("check", help="print the configuration and whether each instance answers")
+    probe_command.add_parser(commands)
+    endpoints_command.add_parser(commands)
 
     args = parser.parse_args(argv)
     try:
@@ -57,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .server import serve as run_server
 
             return run_server(args.bind, args.workers, args.threads)
+        if args.command == "probe":
+            return probe_command.run(args)
+        if args.command == "endpoints":
+            return endpoints_command.run(args)
         return check()
     except config_module.ConfigError as exc:
         print(f"ddsite: configuration error: {exc}", file=sys.stderr)
