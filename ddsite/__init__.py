@@ -10,7 +10,7 @@ from flask import Flask, Response, current_app, session
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, config, error_pages, flood, forms, health, rendering, security
+from . import auth, config, error_pages, flood, forms, health, navigation, rendering, security
 from .deskdirector import endpoints
 from .sessions import ServerSessionInterface, claims_folder, make_store, make_sweeper
 from .state import State
@@ -82,6 +82,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.url_defaults(auth.add_url_handle)
     error_pages.register(app)
     app.context_processor(_template_globals)
+    navigation.init_app(app)
     app.jinja_env.filters.update(rendering.FILTERS)
 
     from .portal.views import bp as portal_bp

@@ -133,6 +133,13 @@ def sign_in(client, dd, app_name: str = "portal", *, user: dict | None = None,
     return token
 
 
+def expect_home(dd, times: int = 1, host: str = HOST, rows: list | None = None) -> None:
+    """The contact home asks for two short lists (open, and recent activity) per visit."""
+    for _ in range(2 * times):
+        dd.add(responses.GET, host + "/api/v4/portal/tickets",
+               json={"total": len(rows or []), "results": rows or []})
+
+
 def form_fields(html: str) -> dict:
     """The hidden csrf_token and form_key of the form on a page."""
     import re

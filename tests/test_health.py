@@ -8,7 +8,7 @@ import pytest
 
 from ddsite import create_app
 
-from .conftest import HOST, LeakCheckingClient, make_token, sign_in
+from .conftest import HOST, LeakCheckingClient, expect_home, make_token, sign_in
 
 
 def test_healthz_answers_without_session_or_cookie(client):
@@ -49,6 +49,7 @@ def redis_app(config, redis_server, monkeypatch):
 def test_redis_down_every_page_says_so_and_service_resumes(redis_app, redis_server, dd, caplog):
     client = redis_app.test_client()
     sign_in(client, dd)
+    expect_home(dd)
     assert client.get("/portal/").status_code == 200
     redis_server.stop()
 
@@ -78,6 +79,7 @@ def test_redis_down_every_page_says_so_and_service_resumes(redis_app, redis_serv
     assert client.get("/readyz").status_code == 200
     assert client.get("/portal/").status_code == 400
     sign_in(client, dd)
+    expect_home(dd)
     assert "Pat Lee" in client.get("/portal/").text
 
 
