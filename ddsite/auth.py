@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import jwt
 from flask import Blueprint, current_app, g, redirect, request, session
 
-from . import drafts
+from . import sendonce
 from .config import normalise_origin
 from .deskdirector.client import Client
 from .deskdirector.errors import Forbidden, NotFound, TokenRejected, Unavailable
@@ -97,7 +97,7 @@ def require_session(app_name: str):
     if request.method == "POST":
         state().csrf.protect()
     if not session.get("token") or session["exp"] <= time.time():
-        saved = request.method == "POST" and drafts.keep(request.form)
+        saved = request.method == "POST" and sendonce.keep(request.form)
         end_session()
         raise SessionEnded(session["host"], app_name, ticket_in_context(), draft_saved=saved)
     return None

@@ -8,7 +8,7 @@ from flask import Flask, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import auth
+from . import auth, sendonce
 from .deskdirector.errors import DeskDirectorError, Forbidden, NotFound, TokenRejected, Unavailable
 
 log = logging.getLogger(__name__)
@@ -18,13 +18,21 @@ def register(app: Flask) -> None:
     """Install the error handlers on `app`."""
     app.register_error_handler(auth.PageError, page_error)
     app.register_error_handler(auth.SessionEnded, session_ended)
-    app.register_error_handler(TokenRejected, token_rejected)
-    app.register_error_handler(Forbidden, forbidden)
-    app.register_error_handler(NotFound, not_found)
-    app.register_error_handler(Unavailable, unavailable)
-    app.register_error_handler(DeskDirectorError, unexpected_upstream)
+    for error_class, handler in ((TokenRejected, token_rejected), (Forbidden, forbidden),
+                                 (NotFound, not_found), (Unavailable, unavailable),
+                                 (DeskDirectorError, unexpected_upstream)):
+        app.register_error_handler(error_class, _keeping_unsent_text(handler))
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(HTTPException, http_error)
+
+
+def _keeping_unsent_text(handler):
+    """A DeskDirector error before a form was sent (a read of the page failed) keeps its text."""
+    def handle(error: DeskDirectorError):
+        sendonce.keep_unsent(error)
+        return handler(error)
+
+    return handle
 
 
 def _render(status: int, heading: str, detail: str, **context):
@@ -38,8 +46,9 @@ def page_error(error: auth.PageError):
 
 def session_ended(error: auth.SessionEnded):
     link = auth.return_url(error.host, error.app, error.ticket_id) if error.host else None
+    already_sent = request.method == "POST" and sendonce.sent_already(request.form)
     return render_template("errors/session_ended.html", reopen_url=link, app_name=error.app,
-                           draft_saved=error.draft_saved), 401
+                           draft_saved=error.draft_saved, already_sent=already_sent), 401
 
 
 def token_rejected(error: TokenRejected):
@@ -51,12 +60,13 @@ def token_rejected(error: TokenRejected):
 
 def forbidden(error: Forbidden):
     return _render(403, "Not allowed", f"DeskDirector says: {error.message}",
-                   draft_saved=error.draft_saved)
+                   draft_saved=error.draft_saved, sent=error.sent)
 
 
 def not_found(error: NotFound):
     return _render(404, "Not found", "DeskDirector has no such item, or your account may not "
-                   "see it. It may have been removed or merged.", draft_saved=error.draft_saved)
+                   "see it. It may have been removed or merged.", draft_saved=error.draft_saved,
+                   sent=error.sent)
 
 
 def unavailable(error: Unavailable):
@@ -64,15 +74,14 @@ def unavailable(error: Unavailable):
         detail = "DeskDirector took too long to answer. It may be busy; try again in a moment."
     else:
         detail = f"{error.message} Try again in a moment."
-    if request.method == "POST" and error.timed_out:
-        detail += " What you sent may have reached DeskDirector anyway; check before sending again."
     # After intake the URL holds no token, so "try again" may simply repeat it (as a GET).
     retry_url = request.full_path.rstrip("?") if session.get("token") else None
     reopen_url = None
     if retry_url is None and g.get("tenant_host"):
         reopen_url = auth.return_url(g.tenant_host, _app_of_request())
     return _render(error.status_code, "DeskDirector is not answering", detail,
-                   retry_url=retry_url, reopen_url=reopen_url, draft_saved=error.draft_saved)
+                   retry_url=retry_url, reopen_url=reopen_url, draft_saved=error.draft_saved,
+                   sent=error.sent)
 
 
 def unexpected_upstream(error: DeskDirectorError):
@@ -80,7 +89,7 @@ def unexpected_upstream(error: DeskDirectorError):
                 error.request_id or "-")
     return _render(502, "DeskDirector gave an unexpected answer",
                    f"{error.message} Try again; if it keeps happening, tell your administrator.",
-                   draft_saved=error.draft_saved)
+                   draft_saved=error.draft_saved, sent=error.sent)
 
 
 def csrf_failed(error: CSRFError):

@@ -54,9 +54,12 @@ def page_window(page_number: int) -> tuple[int, int]:
 
 
 class OnceForm(FlaskForm):
-    """A form that may be sent to DeskDirector only once (see idempotency.py)."""
+    """A form that may be sent to DeskDirector only once (see sendonce.py)."""
 
     form_key = HiddenField(validators=[DataRequired("The form was incomplete; reload the page.")])
+    # Set when the same text was sent here minutes ago: the page asks before sending it again.
+    repeat_of: str | None = None
+    restored_draft = False
 
 
 class NoteLength:

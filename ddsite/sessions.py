@@ -6,6 +6,8 @@ The handle travels in a `Partitioned` cookie, or, when the browser blocks even t
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -62,6 +64,43 @@ def make_store(app: Flask) -> tuple[BaseCache, Callable[[], None]]:
         client = redis.Redis.from_url(redis_url)
         return RedisCache(host=client, key_prefix="ddsite:"), client.close
     return FileSystemCache(session_folder(app), threshold=0, mode=0o600), lambda: None
+
+
+def add_once(store: BaseCache, folder: str, name: str, timeout: int) -> bool:
+    """Create `name` if absent, atomically across workers; True only for the one caller that did.
+
+    Redis: SET NX. Files: an exclusively created file in `folder` holding its expiry time (an
+    expired one is moved aside by exactly one caller, then created afresh).
+    """
+    if isinstance(store, RedisCache):
+        return bool(store.add(f"once:{name}", 1, timeout=timeout))
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = os.path.join(folder, name)
+    for _ in range(2):
+        try:
+            handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            if not _expired(path):
+                return False
+            with contextlib.suppress(FileNotFoundError):
+                aside = f"{path}.{secrets.token_hex(4)}"
+                os.rename(path, aside)  # only one caller's rename succeeds
+                os.remove(aside)
+            continue
+        with os.fdopen(handle, "w") as file:
+            file.write(str(time.time() + timeout))
+        return True
+    return False
+
+
+def _expired(path: str) -> bool:
+    try:
+        with open(path) as file:
+            text = file.read().strip()
+    except FileNotFoundError:
+        return True
+    # An empty file is one being written this instant: not expired.
+    return bool(text) and float(text) < time.time()
 
 
 def session_folder(app: Flask) -> str:

@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 
 from .endpoints import Endpoint
 from .errors import DeskDirectorError, Forbidden, Invalid, NotFound, TokenRejected, Unavailable
-from .models import Page, Ref, Status, Ticket, TicketSummary, User, parse_refs, parse_statuses
+from .models import Note, Page, Ref, Status, Ticket, TicketSummary, User, parse_refs, parse_statuses
 
 log = logging.getLogger(__name__)
 
@@ -160,12 +160,12 @@ class Client:
         """A whole ticket with its notes."""
         return Ticket.parse(self.call(f"{app}.ticket", ticket_id=ticket_id))
 
-    def add_note(self, app: str, ticket_id: int, text: str, *, internal: bool = False) -> Any:
+    def add_note(self, app: str, ticket_id: int, text: str, *, internal: bool = False) -> Note:
         """Add a note to a ticket as the user; never retried."""
         body: dict[str, Any] = {"note": text}
         if app == "tech":
             body["isInternal"] = internal
-        return self.call(f"{app}.add_note", ticket_id=ticket_id, json=body)
+        return Note.parse(self.call(f"{app}.add_note", ticket_id=ticket_id, json=body))
 
     def create_ticket(self, *, summary: str, description: str, request_type_id: Any,
                       priority_id: Any = None) -> Ticket:

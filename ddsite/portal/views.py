@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, render_template, request, url_for
 
-from .. import auth, drafts
+from .. import auth, lookback, sendonce
 from ..deskdirector.errors import Forbidden
 from ..forms import page_window
-from ..submit import send_once
+from ..sendonce import Sending
 from .forms import NewRequestForm, ReplyForm, TicketFilterForm
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -43,40 +43,61 @@ def ticket(ticket_id: int):
     """A ticket's details and public conversation, with the reply form."""
     form = ReplyForm()
     if request.form.get("discard"):
-        return drafts.discarded(url_for(".ticket", ticket_id=ticket_id))
+        return sendonce.discarded(url_for(".ticket", ticket_id=ticket_id))
     if form.validate_on_submit():
-        sent = send_once(form, REPLY_FIELDS,
-                         lambda: auth.api().add_note("portal", ticket_id, form.note.data),
-                         lambda _note: _done("Your reply was sent.",
-                                             url_for(".ticket", ticket_id=ticket_id,
-                                                     _anchor="latest")))
+        sent = sendonce.send(form, _reply(ticket_id, form.note.data))
         if sent:
             return sent
     details = auth.api().ticket("portal", ticket_id)
-    return render_template("portal/ticket.html", ticket=details, form=drafts.prepare(form),
+    return render_template("portal/ticket.html", ticket=details, form=sendonce.prepare(form),
                            portal_url=auth.return_url(auth.tenant(), "portal", ticket_id)
                            ), _status(form)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new_request():
-    """Raise a new request."""
+    """Raise a new request (a follow-up to a closed ticket names it: `?follow_up=N`)."""
     if request.form.get("discard"):
-        return drafts.discarded(url_for(".new_request"))
+        return sendonce.discarded(url_for(".new_request"))
     api = auth.api()
     choices = api.parallel(request_types=lambda: api.lookup("portal.request_types"),
                            priorities=lambda: _priorities_if_allowed(api))
     form = NewRequestForm().with_choices(choices["request_types"], choices["priorities"])
     if form.validate_on_submit():
-        priority = form.priority.data if "priority" in form else None
-        created = send_once(form, REQUEST_FIELDS, lambda: api.create_ticket(
-            summary=form.summary.data, description=form.description.data or "",
-            request_type_id=form.request_type.data, priority_id=priority),
-            lambda ticket: _done(f"Your request #{ticket.id} was raised.",
-                                 url_for(".ticket", ticket_id=ticket.id)))
+        created = sendonce.send(form, _new_request(form))
         if created:
             return created
-    return render_template("portal/new.html", form=drafts.prepare(form)), _status(form)
+    if request.method == "GET" and request.args.get("follow_up", "").isdigit():
+        form.follow_up(api.ticket("portal", int(request.args["follow_up"])))
+    return render_template("portal/new.html", form=sendonce.prepare(form)), _status(form)
+
+
+def _reply(ticket_id: int, text: str) -> Sending:
+    api, me = auth.api(), auth.current_user()
+    return Sending(
+        send=lambda: api.add_note("portal", ticket_id, text),
+        find=lambda since: lookback.note_by(api, "portal", ticket_id, text, me, since),
+        done=lambda note: _done("Your reply was sent.", _note_url(ticket_id, note)),
+        fields=REPLY_FIELDS, repeat_text=text)
+
+
+def _new_request(form: NewRequestForm) -> Sending:
+    api, me = auth.api(), auth.current_user()
+    priority = form.priority.data if "priority" in form else None
+    return Sending(
+        send=lambda: api.create_ticket(summary=form.summary.data,
+                                       description=form.description.data or "",
+                                       request_type_id=form.request_type.data,
+                                       priority_id=priority),
+        find=lambda since: lookback.request_by(api, form.summary.data, me, since),
+        done=lambda ticket: _done(f"Your request #{ticket.id} was raised.",
+                                  url_for(".ticket", ticket_id=ticket.id)),
+        fields=REQUEST_FIELDS)
+
+
+def _note_url(ticket_id: int, note) -> str:
+    anchor = f"note-{note.id}" if note.id is not None else "latest"
+    return url_for(".ticket", ticket_id=ticket_id, _anchor=anchor)
 
 
 def _priorities_if_allowed(api):
@@ -92,5 +113,7 @@ def _done(message: str, target: str) -> str:
 
 
 def _status(form) -> int:
+    if form.repeat_of:
+        return 409
     return 422 if form.errors or form.form_errors else 200
 

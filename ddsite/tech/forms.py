@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..deskdirector.models import Ref, Ticket
-from ..forms import ListFilterForm, OnceForm, choices, int_or_none, note_field
+from ..forms import ListFilterForm, OnceForm, note_field
+from .merge import Fields
 
 VIEWS = {  # queue view → (status, assigned) as DeskDirector's list takes them
     "mine": ("open", "me"),
@@ -46,12 +47,23 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def id_or_none(value):
+    """Coerce a select's value to an id string ('' means nothing chosen)."""
+    return None if value in (None, "") else str(value)
+
+
+def id_choices(refs: list[Ref], empty_label: str | None = None) -> list[SelectChoice]:
+    """Select choices keyed by the id as a string (DeskDirector sends numbers or strings)."""
+    lead = [SelectChoice("", empty_label)] if empty_label is not None else []
+    return lead + [SelectChoice(str(r.id), r.name) for r in refs]
+
+
 class UpdateForm(OnceForm):
     """Status, priority and assignees, with what they were when the form was loaded."""
 
-    status = SelectField("Status", coerce=int_or_none, validators=[DataRequired("Choose a status.")])
-    priority = SelectField("Priority", coerce=int_or_none, validators=[Optional()])
-    assignees = MultiCheckboxField("Assigned agents", coerce=int)
+    status = SelectField("Status", coerce=id_or_none, validators=[DataRequired("Choose a status.")])
+    priority = SelectField("Priority", coerce=id_or_none, validators=[Optional()])
+    assignees = MultiCheckboxField("Assigned agents", coerce=str)
     loaded_modified_on = HiddenField()
     loaded_status = HiddenField()
     loaded_priority = HiddenField()
@@ -59,36 +71,50 @@ class UpdateForm(OnceForm):
 
     def with_choices(self, statuses: list[Ref], priorities: list[Ref], agents: list[Ref]):
         """Fill the choices from DeskDirector's own lists."""
-        self.status.choices = choices(statuses, "Choose…")
-        self.priority.choices = choices(priorities, "No priority")
-        self.assignees.choices = [SelectChoice(a.id, a.name) for a in agents]
+        self.status.choices = id_choices(statuses, "Choose…")
+        self.priority.choices = id_choices(priorities, "No priority")
+        self.assignees.choices = id_choices(agents)
+        # Each id as DeskDirector wrote it (number or string), to send it back the same way.
+        self.upstream_ids = {str(r.id): r.id for r in [*statuses, *priorities, *agents]}
         return self
 
     def load(self, ticket: Ticket) -> None:
         """Show the ticket's current values and remember them, to send only what changes."""
-        self.status.data = ticket.status.id if ticket.status else None
-        self.priority.data = ticket.priority.id if ticket.priority else None
-        self.assignees.data = [a.id for a in ticket.assigned_agents]
+        self.show(fields_of(ticket))
         self.remember(ticket)
+
+    def show(self, values: Fields) -> None:
+        """Put these values in the form's fields."""
+        self.status.data, self.priority.data = values.status, values.priority
+        self.assignees.data = list(values.assignees)
 
     def remember(self, ticket: Ticket) -> None:
         """Record the ticket as loaded (also after a conflict, so the agent can re-apply)."""
+        loaded = fields_of(ticket)
         self.loaded_modified_on.data = ticket.raw_modified_on
-        self.loaded_status.data = str(ticket.status.id) if ticket.status else ""
-        self.loaded_priority.data = str(ticket.priority.id) if ticket.priority else ""
-        self.loaded_assignees.data = ",".join(str(a.id) for a in ticket.assigned_agents)
+        self.loaded_status.data = loaded.status or ""
+        self.loaded_priority.data = loaded.priority or ""
+        self.loaded_assignees.data = ",".join(loaded.assignees)
 
-    def changes(self) -> dict:
-        """The merge-patch body: only the fields the agent changed (null clears the priority)."""
-        body: dict = {}
-        if str(self.status.data) != self.loaded_status.data:
-            body["status"] = {"id": self.status.data}
-        if str(self.priority.data or "") != self.loaded_priority.data:
-            body["priority"] = {"id": self.priority.data} if self.priority.data else None
-        loaded = [int(i) for i in self.loaded_assignees.data.split(",") if i.strip().isdigit()]
-        if sorted(self.assignees.data or []) != sorted(loaded):
-            body["assignedAgents"] = [{"id": agent_id} for agent_id in self.assignees.data]
-        return body
+    def loaded(self) -> Fields:
+        """The values the agent saw when the form was loaded."""
+        return Fields.of(self.loaded_status.data, self.loaded_priority.data,
+                         self.loaded_assignees.data.split(","))
+
+    def wanted(self) -> Fields:
+        """The values the agent chose."""
+        return Fields.of(self.status.data, self.priority.data, self.assignees.data or [])
+
+    def upstream_id(self, value: str | None):
+        """An id as DeskDirector wrote it."""
+        return None if value is None else self.upstream_ids.get(value, value)
+
+
+def fields_of(ticket: Ticket) -> Fields:
+    """A ticket's updatable fields as ids."""
+    return Fields.of(ticket.status.id if ticket.status else None,
+                     ticket.priority.id if ticket.priority else None,
+                     [a.id for a in ticket.assigned_agents])
 
 
 class ConfirmForm(FlaskForm):

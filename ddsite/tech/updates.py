@@ -7,16 +7,21 @@ from dataclasses import dataclass, field
 from flask import flash, redirect, url_for
 from werkzeug.wrappers import Response
 
+from .. import sendonce
 from ..deskdirector.client import Client
 from ..deskdirector.errors import Forbidden
 from ..deskdirector.models import Ticket, User
-from ..submit import send_once
-from .forms import UpdateForm
+from ..lookback import same_id
+from ..sendonce import Sending
+from .forms import UpdateForm, fields_of
+from .merge import Clash, merge
+
+_FIELD_LABELS = {"status": "Status", "priority": "Priority"}
 
 
 @dataclass
 class Outcome:
-    """Either a response to return (sent, or nothing to send) or the changes that conflict."""
+    """Either a response to return (sent, or nothing to send) or the clashes to resolve."""
 
     response: Response | None = None
     conflict: list[str] = field(default_factory=list)
@@ -24,48 +29,59 @@ class Outcome:
 
 def apply(api: Client, ticket_id: int, current: Ticket, form: UpdateForm,
           fields: dict[str, str]) -> Outcome:
-    """PATCH the agent's changes, unless the ticket moved since the form was loaded."""
-    if current.raw_modified_on != form.loaded_modified_on.data:
-        conflict = describe_conflict(form, current)
-        form.remember(current)  # pressing Update again applies the agent's values to this version
-        return Outcome(conflict=conflict)
-    body = form.changes()
+    """PATCH what the agent changed onto the ticket as it is now; when someone else changed the
+    same field meanwhile, send nothing and show both values for the agent to choose."""
+    result = merge(form.loaded(), form.wanted(), fields_of(current))
     target = url_for(".ticket", ticket_id=ticket_id)
-    if not body:
+    if result.clashes:
+        conflict = describe_clashes(form, result.clashes)
+        form.remember(current)  # pressing Update again applies the agent's choice to this version
+        form.show(result.shown)
+        return Outcome(conflict=conflict)
+    if not result.changes:
         flash("Nothing was changed, so nothing was sent.", "info")
         return Outcome(response=redirect(target, code=303))
+    body = patch_body(form, result.changes)
+    moved = current.raw_modified_on != form.loaded_modified_on.data
 
     def updated(_ticket) -> str:
-        flash("The ticket was updated.", "success")
+        flash("The ticket was updated." + (" Someone else changed it meanwhile; their changes "
+                                           "were kept." if moved else ""), "success")
         return target
 
-    return Outcome(response=send_once(form, fields, lambda: api.update_ticket(ticket_id, body),
-                                      updated))
+    return Outcome(response=sendonce.send(form, Sending(
+        send=lambda: api.update_ticket(ticket_id, body), done=updated, fields=fields)))
 
 
-def describe_conflict(form: UpdateForm, current: Ticket) -> list[str]:
-    """What changed upstream since the form was loaded, in words."""
-    statuses = {str(c.value): c.label for c in form.status.choices}
-    priorities = {str(c.value): c.label for c in form.priority.choices}
-    agents = {str(c.value): c.label for c in form.assignees.choices}
-    changes = []
-    now_status = str(current.status.id) if current.status else ""
-    if now_status != form.loaded_status.data:
-        changes.append(f"Status: {statuses.get(form.loaded_status.data, 'none')} → "
-                       f"{current.status.name if current.status else 'none'}")
-    now_priority = str(current.priority.id) if current.priority else ""
-    if now_priority != form.loaded_priority.data:
-        changes.append(f"Priority: {priorities.get(form.loaded_priority.data, 'none')} → "
-                       f"{current.priority.name if current.priority else 'none'}")
-    loaded = [i for i in form.loaded_assignees.data.split(",") if i]
-    now = [str(a.id) for a in current.assigned_agents]
-    if sorted(loaded) != sorted(now):
-        before = ", ".join(agents.get(i, f"#{i}") for i in loaded) or "nobody"
-        after = ", ".join(a.name for a in current.assigned_agents) or "nobody"
-        changes.append(f"Assigned agents: {before} → {after}")
-    if not changes:
-        changes.append("Other details changed, for example a new note.")
-    return changes
+def patch_body(form: UpdateForm, changes: dict) -> dict:
+    """The merge-patch body for the merged changes, ids as DeskDirector wrote them."""
+    body: dict = {}
+    if "status" in changes:
+        body["status"] = {"id": form.upstream_id(changes["status"])}
+    if "priority" in changes:
+        priority = form.upstream_id(changes["priority"])
+        body["priority"] = None if priority is None else {"id": priority}
+    if "assignees" in changes:
+        body["assignedAgents"] = [{"id": form.upstream_id(i)} for i in changes["assignees"]]
+    return body
+
+
+def describe_clashes(form: UpdateForm, clashes: list[Clash]) -> list[str]:
+    """Each field both changed, with both values, in words."""
+    labels = {"status": dict(_labels(form.status.choices)),
+              "priority": dict(_labels(form.priority.choices))}
+    lines = []
+    for clash in clashes:
+        named = labels[clash.name]
+        mine, theirs, base = (named.get(v, "none") if v else "none"
+                              for v in (clash.mine, clash.theirs, clash.base))
+        lines.append(f"{_FIELD_LABELS[clash.name]}: you chose {mine}; meanwhile it was changed "
+                     f"to {theirs} (it was {base}).")
+    return lines
+
+
+def _labels(choices) -> list[tuple[str, str]]:
+    return [(str(c.value), c.label) for c in choices]
 
 
 def quick_action(api: Client, ticket_id: int, action: str, me: User) -> str:
@@ -76,7 +92,7 @@ def quick_action(api: Client, ticket_id: int, action: str, me: User) -> str:
             raise Forbidden("DeskDirector did not say which agent you are, so the ticket cannot "
                             "be assigned to you.")
         assigned = [a.id for a in current.assigned_agents]
-        if me.member_id in assigned:
+        if any(same_id(me.member_id, agent) for agent in assigned):
             return f"#{ticket_id} is already assigned to you."
         api.update_ticket(ticket_id, {"assignedAgents": [{"id": i} for i in [*assigned, me.member_id]]})
         return f"#{ticket_id} is now assigned to you."

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from .. import auth, drafts
+from .. import auth, lookback, sendonce
 from ..forms import page_window
-from ..submit import send_once
+from ..sendonce import Sending
 from . import updates
 from .forms import VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
 
@@ -45,7 +45,7 @@ def queue():
 def ticket(ticket_id: int):
     """A ticket with internal notes, the note form and the update form."""
     if request.form.get("discard"):
-        return drafts.discarded(url_for(".ticket", ticket_id=ticket_id))
+        return sendonce.discarded(url_for(".ticket", ticket_id=ticket_id))
     api = auth.api()
     page = api.parallel(ticket=lambda: api.ticket("tech", ticket_id), statuses=api.statuses,
                         priorities=lambda: api.lookup("tech.priorities"),
@@ -56,8 +56,7 @@ def ticket(ticket_id: int):
         page["statuses"], page["priorities"], page["agents"])
     response, conflict = None, []
     if submitted == "note" and note_form.validate():
-        response = send_once(note_form, NOTE_FIELDS, lambda: _add_note(api, ticket_id, note_form),
-                             lambda _note: _done("Your note was added.", ticket_id, "latest"))
+        response = sendonce.send(note_form, _note(ticket_id, note_form))
     elif submitted == "update" and update_form.validate():
         outcome = updates.apply(api, ticket_id, page["ticket"], update_form, UPDATE_FIELDS)
         response, conflict = outcome.response, outcome.conflict
@@ -65,10 +64,11 @@ def ticket(ticket_id: int):
         return response
     if submitted != "update":
         update_form.load(page["ticket"])
-    status = 409 if conflict else (422 if note_form.errors or update_form.errors else 200)
+    status = 409 if conflict or note_form.repeat_of else (
+        422 if note_form.errors or update_form.errors else 200)
     return render_template(
-        "tech/ticket.html", ticket=page["ticket"], note_form=drafts.prepare(note_form, "note"),
-        update_form=drafts.prepare(update_form, "update"), conflict=conflict,
+        "tech/ticket.html", ticket=page["ticket"], note_form=sendonce.prepare(note_form, "note"),
+        update_form=sendonce.prepare(update_form, "update"), conflict=conflict,
         portal_url=auth.return_url(auth.tenant(), "tech", ticket_id)), status
 
 
@@ -97,9 +97,15 @@ def _quick_action(ticket_id: int, action: str):
                            back=back)
 
 
-def _add_note(api, ticket_id: int, form: NoteForm):
-    return api.add_note("tech", ticket_id, form.note.data,
-                        internal=form.visibility.data == "internal")
+def _note(ticket_id: int, form: NoteForm) -> Sending:
+    api, me, text = auth.api(), auth.current_user(), form.note.data
+    return Sending(
+        send=lambda: api.add_note("tech", ticket_id, text,
+                                  internal=form.visibility.data == "internal"),
+        find=lambda since: lookback.note_by(api, "tech", ticket_id, text, me, since),
+        done=lambda note: _done("Your note was added.", ticket_id,
+                                f"note-{note.id}" if note.id is not None else "latest"),
+        fields=NOTE_FIELDS, repeat_text=text)
 
 
 def _done(message: str, ticket_id: int, anchor: str | None = None) -> str:

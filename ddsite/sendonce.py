@@ -1,0 +1,327 @@
+"""Sending a form to DeskDirector once: one-time keys, certain outcomes, drafts that come back.
+
+Every send-once form carries a one-time key. A key's record in the store says where its sending
+stands: `sending` (attempt n is on its way), `sent` (and where that led), `unsure` (DeskDirector
+did not confirm; look before sending again), `absent` (not confirmed, and not found when looked
+for; a resend looks once more) or `free` (refused: certainly not sent). Only the
+caller that atomically claims attempt n may send it, so a double click, Back + Send, a reload or a
+second worker never sends twice. A form that cannot be sent is kept as a draft, with its key, for
+the user (not the session) and comes back on the form, never sent without them.
+
+A page makes a form send-once with one call: `send(form, Sending(...))` on POST, and
+`prepare(form)` before showing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import current_app, flash, redirect, request, session
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from .deskdirector.errors import DeskDirectorError, Invalid
+from .forms import OnceForm, apply_field_errors
+from .sessions import add_once, session_folder
+from .state import state
+
+# Long enough to cover any resubmit; a form older than its session cannot be sent anyway.
+KEEP_SECONDS = 24 * 3600
+# The same text again on the same form within this time asks first.
+REPEAT_SECONDS = 10 * 60
+# DeskDirector's clock and ours may differ; a look-up reaches this far before the send.
+CLOCK_SLACK = timedelta(minutes=2)
+# Fields that belong to the transport of a form, not to what the user wrote.
+_NOT_CONTENT = {"csrf_token", "ddsid", "form_key", "form_name", "submit", "discard",
+                "confirm_repeat"}
+
+
+@dataclass
+class Sending:
+    """What one send-once form does.
+
+    `send()` calls DeskDirector and returns what it made; `done(made)` flashes and returns where
+    to go. `find(since)` looks for what this user sent since then (the same kind of thing, or
+    None); a form without it must be harmless to send twice (a PATCH of the same values), as
+    an unconfirmed send of it is simply sent again. `repeat_text` set: the same text sent
+    on this form within ten minutes asks for confirmation first.
+    """
+
+    send: Callable[[], Any]
+    done: Callable[[Any], str]
+    find: Callable[[datetime], Any] | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+    repeat_text: str | None = None
+
+
+def new_key() -> str:
+    """A fresh key for a form about to be shown."""
+    return secrets.token_urlsafe(24)
+
+
+def send(form: OnceForm, sending: Sending) -> Response | None:
+    """Send this form unless its key was sent before; a redirect, or None to show the form again.
+
+    A key already sent leads where its first sending led. A key still on its way is waited for.
+    A key whose sending was not confirmed is looked up first. DeskDirector errors are raised
+    for the error pages, with `draft_saved` and `sent` ("no" or "unknown") set on them.
+    """
+    name = _name(form.form_key.data)
+    if _asks_before_repeating(form, sending):
+        return None
+    blocked_since = None
+    while True:
+        record = _settled(name)
+        if blocked_since and time.time() > blocked_since + _longest_send():
+            # The claimant of the next attempt died before saying so: its send is unsure.
+            record = {**record, "state": "unsure", "attempt": record["attempt"] + 1,
+                      "since": blocked_since}
+        if record["state"] == "sent":
+            flash("That was already sent, so it was not sent again.", "info")
+            return redirect(record["target"] or request.full_path, code=303)
+        if record["state"] in ("unsure", "absent"):
+            found = _look_before_resending(record, sending)
+            if found is not None:
+                return _finished(name, record["attempt"], sending, found,
+                                 "DeskDirector was slow to confirm, but it was sent.")
+        attempt = record["attempt"] + 1
+        if add_once(state().store, _folder(), f"{name}.{attempt}", KEEP_SECONDS):
+            break
+        blocked_since = blocked_since or time.time()
+        _pause()  # another request claimed this attempt a moment ago: wait for its outcome
+    return _attempt(form, name, attempt, sending)
+
+
+def _attempt(form: OnceForm, name: str, attempt: int, sending: Sending) -> Response | None:
+    started = time.time()
+    _save(name, "sending", attempt, since=started)
+    try:
+        made = sending.send()
+    except Invalid as error:
+        _save(name, "free", attempt)
+        apply_field_errors(form, error, sending.fields)
+        return None
+    except DeskDirectorError as error:
+        if not _unconfirmed(error):
+            _save(name, "free", attempt)  # refused: certainly not taken
+            _mark(error, "no")
+            raise
+        _save(name, "unsure", attempt, since=started)
+        found, certain = _look(started, sending)
+        if found is None:
+            if certain:  # looked, and it is not there (a resend still looks again first)
+                _save(name, "absent", attempt, since=started)
+            _mark(error, "no" if certain else "unknown")
+            raise
+        return _finished(name, attempt, sending, found,
+                         "DeskDirector was slow to confirm, but it was sent.")
+    return _finished(name, attempt, sending, made)
+
+
+def _finished(name: str, attempt: int, sending: Sending, made: Any,
+              note: str | None = None) -> Response:
+    target = sending.done(made)
+    if note:
+        flash(note, "info")
+    _save(name, "sent", attempt, target=target)
+    if sending.repeat_text:
+        state().store.set(_repeat_name(sending.repeat_text), time.time(), timeout=REPEAT_SECONDS)
+    discard(request.form.get("form_name", ""))
+    return redirect(target, code=303)
+
+
+def _look(since: float, sending: Sending) -> tuple[Any, bool]:
+    """(what landed from a sending that started at `since`, or None; whether that is certain)."""
+    if sending.find is None:
+        return None, False
+    moment = datetime.fromtimestamp(since, UTC) - CLOCK_SLACK
+    try:
+        return sending.find(moment), True
+    except DeskDirectorError:
+        return None, False
+
+
+def _look_before_resending(record: dict, sending: Sending) -> Any:
+    """What landed from an earlier unconfirmed attempt; None to go ahead and send.
+
+    Without a look-up (forms whose sending is harmless to repeat) it goes ahead; when
+    DeskDirector cannot be read, nothing is sent and the text is kept.
+    """
+    if sending.find is None:
+        return None
+    moment = datetime.fromtimestamp(record["since"], UTC) - CLOCK_SLACK
+    try:
+        return sending.find(moment)
+    except DeskDirectorError as error:
+        _mark(error, "unknown")
+        raise
+
+
+def _mark(error: DeskDirectorError, sent: str) -> None:
+    error.sent = sent
+    error.draft_saved = keep(request.form)
+
+
+def _unconfirmed(error: DeskDirectorError) -> bool:
+    """Whether DeskDirector may have taken a send that failed this way (timeout, lost
+    connection, server error) rather than refused it."""
+    return error.upstream_status is None or error.upstream_status >= 500
+
+
+def _asks_before_repeating(form: OnceForm, sending: Sending) -> bool:
+    if not sending.repeat_text or request.form.get("confirm_repeat"):
+        return False
+    if _record(_name(form.form_key.data)):
+        return False  # this very form was sent or tried before: handled by its key
+    sent_at = state().store.get(_repeat_name(sending.repeat_text))
+    if not isinstance(sent_at, int | float):
+        return False
+    minutes = max(1, round((time.time() - sent_at) / 60))
+    form.repeat_of = f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    return True
+
+
+# ---- the key's record ------------------------------------------------------------------------
+def _name(form_key: str) -> str:
+    user = (session.get("user") or {}).get("id")
+    return hashlib.sha256(f"{session.get('host')}|{user}|{form_key}".encode()).hexdigest()
+
+
+def _repeat_name(text: str) -> str:
+    user = (session.get("user") or {}).get("id")
+    where = f"{request.endpoint}|{sorted((request.view_args or {}).items())}"
+    digest = hashlib.sha256(f"{session.get('host')}|{user}|{where}|{text.strip()}".encode())
+    return f"repeat:{digest.hexdigest()}"
+
+
+def _record(name: str) -> dict | None:
+    record = state().store.get(f"outcome:{name}")
+    return record if isinstance(record, dict) else None
+
+
+def _save(name: str, kind: str, attempt: int, *, since: float | None = None,
+          target: str | None = None) -> dict:
+    record = {"state": kind, "attempt": attempt, "since": since or time.time(), "target": target}
+    state().store.set(f"outcome:{name}", record, timeout=KEEP_SECONDS)
+    return record
+
+
+def _longest_send() -> float:
+    config = current_app.config
+    return config["CONNECT_TIMEOUT"] + config["READ_TIMEOUT"] + 2
+
+
+def _settled(name: str) -> dict:
+    """The key's record once no attempt is on its way: waits for one that is; a sending whose
+    worker died (older than the longest possible send) counts as unsure."""
+    while True:
+        record = _record(name) or {"state": "free", "attempt": 0, "since": time.time(),
+                                   "target": None}
+        if record["state"] != "sending":
+            return record
+        if time.time() > record["since"] + _longest_send():
+            return {**record, "state": "unsure"}
+        _pause()
+
+
+def _pause() -> None:
+    time.sleep(0.05)
+
+
+def _folder() -> str:
+    return os.path.join(session_folder(current_app), "once")
+
+
+def sent_already(form: Mapping[str, str]) -> bool:
+    """Whether the form in this POST was sent before (by its key)."""
+    key = form.get("form_key")
+    record = _record(_name(key)) if key else None
+    return bool(record) and record["state"] == "sent"
+
+
+# ---- drafts ----------------------------------------------------------------------------------
+def _draft_name(endpoint: str, view_args: Mapping[str, Any] | None, form_name: str) -> str:
+    user = session.get("user") or {}
+    args = ",".join(f"{k}={v}" for k, v in sorted((view_args or {}).items()))
+    return f"draft:{session.get('host')}:{user.get('id')}:{endpoint}:{args}:{form_name}"
+
+
+def keep(form: Mapping[str, str]) -> bool:
+    """Keep what the user wrote in this POST as a draft, with its key; True when kept.
+
+    Nothing is kept when there is nothing written, or when this form was already sent.
+    """
+    content = {k: v for k, v in form.items() if k not in _NOT_CONTENT}
+    if not request.endpoint or not any(str(v).strip() for v in content.values()):
+        return False
+    if sent_already(form):
+        return False
+    name = _draft_name(request.endpoint, request.view_args, form.get("form_name", ""))
+    state().store.set(name, {"fields": content, "form_key": form.get("form_key") or ""},
+                      timeout=current_app.config["DRAFT_LIFETIME"])
+    return True
+
+
+def keep_unsent(error: DeskDirectorError) -> None:
+    """An error reached a send-once POST before anything was sent: keep its text, say so."""
+    if request.method != "POST" or "form_key" not in request.form or error.sent is not None:
+        return
+    error.sent = "no"
+    error.draft_saved = keep(request.form)
+
+
+def restore(form_name: str = "") -> dict | None:
+    """The draft for a form on this page (pages with two forms name them), if one is waiting."""
+    data = state().store.get(_draft_name(request.endpoint, request.view_args, form_name))
+    if not isinstance(data, dict) or not isinstance(data.get("fields"), dict):
+        return None
+    return data
+
+
+def discard(form_name: str = "") -> None:
+    """Delete the draft for a form on this page (once sent, or when the user throws it away)."""
+    state().store.delete(_draft_name(request.endpoint, request.view_args, form_name))
+
+
+def prepare(form: OnceForm, form_name: str = "") -> OnceForm:
+    """Ready a form for showing: refill it from a waiting draft (with a notice), give it a key.
+
+    A draft keeps the key it was written with, so two sessions of one user cannot both send it;
+    a draft whose key was sent meanwhile is dropped.
+    """
+    if request.method == "GET":
+        draft = restore(form_name)
+        if draft:
+            record = _record(_name(draft["form_key"])) if draft["form_key"] else None
+            if record and record["state"] == "sent":
+                discard(form_name)
+            else:
+                form.process(formdata=MultiDict(draft["fields"]))
+                form.form_key.data = draft["form_key"] or None
+                form.restored_draft = True
+                flash(_restored_notice(record), "info")
+    if not form.form_key.data:
+        form.form_key.data = new_key()
+    return form
+
+
+def _restored_notice(record: dict | None) -> str:
+    if record and record["state"] in ("unsure", "sending"):
+        return ("What you wrote earlier was kept. DeskDirector did not confirm whether it "
+                "arrived; when you send it, ddsite checks first and never sends it twice.")
+    return ("What you wrote earlier was kept and has not been sent. Review it, then send it or "
+            "discard it.")
+
+
+def discarded(target: str) -> Response:
+    """The user threw away a kept draft (the form says which): delete it and go to `target`."""
+    discard(request.form.get("form_name", ""))
+    flash("The kept draft was discarded.", "info")
+    return redirect(target, code=303)
