@@ -181,7 +181,7 @@ def _asks_before_repeating(form: OnceForm, sending: Sending) -> bool:
     if _record(_name(form.form_key.data)):
         return False  # this very form was sent or tried before: handled by its key
     sent_at = state().store.get(_repeat_name(sending.repeat_text))
-    if not isinstance(sent_at, int | float):
+    if not isinstance(sent_at, int | float) or time.time() - sent_at > REPEAT_SECONDS:
         return False
     minutes = max(1, round((time.time() - sent_at) / 60))
     form.repeat_of = f"{minutes} minute{'s' if minutes != 1 else ''} ago"
