@@ -32,11 +32,11 @@
       form.classList.add("submitting");
     });
   }
-  // Coming back with the back button restores the page as it was: let its forms be sent again.
+  // Back may restore a page from the back/forward cache exactly as it was left: with the text
+  // of a form sent from it. Fetch such a page afresh (an empty composer and a new key, or the
+  // kept draft if the send failed) rather than offer the same text to send again.
   window.addEventListener("pageshow", function (event) {
-    if (event.persisted) {
-      document.querySelectorAll("form.submitting").forEach(function (f) { f.classList.remove("submitting"); });
-    }
+    if (event.persisted && document.querySelector("form.submitting")) { window.location.reload(); }
   });
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".countdown[data-exp]").forEach(startCountdown);
