@@ -113,11 +113,14 @@ def _attempt(form: OnceForm, name: str, attempt: int, sending: Sending) -> Respo
             _save(name, "free", attempt)  # refused: certainly not taken
             _mark(error, "no")
             raise
-        _save(name, "unsure", attempt, since=started)
-        found, certain = _look(started, sending)
+        # Without an answer (timeout, lost connection) the send may still be queued upstream:
+        # look only once it can no longer arrive. An error answer ends it at once.
+        look_at = started + _longest_send() if error.upstream_status is None else time.time()
+        _save(name, "unsure", attempt, since=started, look_at=look_at)
+        found, certain = _look(started, look_at, sending)
         if found is None:
             if certain:  # looked, and it is not there (a resend still looks again first)
-                _save(name, "absent", attempt, since=started)
+                _save(name, "absent", attempt, since=started, look_at=look_at)
             _mark(error, "no" if certain else "unknown")
             raise
         return _finished(name, attempt, sending, found,
@@ -137,10 +140,12 @@ def _finished(name: str, attempt: int, sending: Sending, made: Any,
     return redirect(target, code=303)
 
 
-def _look(since: float, sending: Sending) -> tuple[Any, bool]:
-    """(what landed from a sending that started at `since`, or None; whether that is certain)."""
+def _look(since: float, look_at: float, sending: Sending) -> tuple[Any, bool]:
+    """(what landed from a sending that started at `since`, or None; whether that is certain),
+    looked for no earlier than `look_at`."""
     if sending.find is None:
         return None, False
+    _wait_until(look_at)
     moment = datetime.fromtimestamp(since, UTC) - CLOCK_SLACK
     try:
         return sending.find(moment), True
@@ -156,12 +161,20 @@ def _look_before_resending(record: dict, sending: Sending) -> Any:
     """
     if sending.find is None:
         return None
+    _wait_until(record.get("look_at") or record["since"] + _longest_send())
     moment = datetime.fromtimestamp(record["since"], UTC) - CLOCK_SLACK
     try:
         return sending.find(moment)
     except DeskDirectorError as error:
         _mark(error, "unknown")
         raise
+
+
+def _wait_until(moment: float) -> None:
+    # Bounded by the longest send: a later moment would be a clock jump, not a send.
+    delay = min(moment - time.time(), _longest_send())
+    if delay > 0:
+        time.sleep(delay)
 
 
 def _mark(error: DeskDirectorError, sent: str) -> None:
@@ -207,15 +220,17 @@ def _record(name: str) -> dict | None:
 
 
 def _save(name: str, kind: str, attempt: int, *, since: float | None = None,
-          target: str | None = None) -> dict:
-    record = {"state": kind, "attempt": attempt, "since": since or time.time(), "target": target}
+          target: str | None = None, look_at: float | None = None) -> dict:
+    record = {"state": kind, "attempt": attempt, "since": since or time.time(), "target": target,
+              "look_at": look_at}
     state().store.set(f"outcome:{name}", record, timeout=KEEP_SECONDS)
     return record
 
 
 def _longest_send() -> float:
+    """How long a send can be on its way: both timeouts, and a moment for ddsite's own work."""
     config = current_app.config
-    return config["CONNECT_TIMEOUT"] + config["READ_TIMEOUT"] + 2
+    return config["CONNECT_TIMEOUT"] + config["READ_TIMEOUT"] + 0.5
 
 
 def _settled(name: str) -> dict:
@@ -270,8 +285,12 @@ def keep(form: Mapping[str, str]) -> bool:
 
 
 def keep_unsent(error: DeskDirectorError) -> None:
-    """An error reached a send-once POST before anything was sent: keep its text, say so."""
-    if request.method != "POST" or "form_key" not in request.form or error.sent is not None:
+    """An error reached a send-once POST before this request sent anything: keep its text and
+    say so, unless another request (the first of a double click) sent it: then say that."""
+    if request.method != "POST" or not request.form.get("form_key") or error.sent is not None:
+        return
+    if _settled(_name(request.form["form_key"]))["state"] == "sent":
+        error.sent = "already"
         return
     error.sent = "no"
     error.draft_saved = keep(request.form)

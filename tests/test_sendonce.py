@@ -14,6 +14,12 @@ from .conftest import HOST, sign_in
 from .test_portal import TICKETS, form_fields, ticket
 
 
+@pytest.fixture
+def config(config):
+    """Short DeskDirector timeouts: a look-up after a timeout waits until the send is surely over."""
+    return {**config, "CONNECT_TIMEOUT": 0.05, "READ_TIMEOUT": 0.1}
+
+
 def _write_then_expire(client, dd, clock, text="My careful reply"):
     sign_in(client, dd, "portal", expires_in=60)
     dd.add(responses.GET, TICKETS + "/1005", json=ticket())
@@ -252,6 +258,25 @@ def test_timed_out_reply_when_deskdirector_cannot_be_read_is_unknown_and_kept(co
     assert _posts(dd) == 2
 
 
+def test_look_up_after_a_timeout_waits_until_a_queued_copy_would_have_landed(contact, dd):
+    """A copy held in DeskDirector's queue lands after the timeout; the look-up must see it."""
+    fields = _open(contact, dd)
+    sent_at = []
+
+    def times_out(request):
+        sent_at.append(time.monotonic())
+        raise requests.ReadTimeout("queued upstream")
+
+    def look(request):
+        arrived = time.monotonic() - sent_at[0] > 0.3  # processed 0.3 s after it was sent
+        return 200, {}, json.dumps(landed("Queued") if arrived else ticket())
+
+    dd.add_callback(responses.POST, TICKETS + "/1005/notes", callback=times_out)
+    dd.add_callback(responses.GET, TICKETS + "/1005", callback=look)
+    response = contact.post("/portal/tickets/1005", data={**fields, "note": "Queued"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("#note-44")
+
+
 def test_look_up_ignores_the_same_text_by_someone_else(contact, dd):
     fields = _open(contact, dd)
     dd.add(responses.POST, TICKETS + "/1005/notes", body=requests.ReadTimeout("slow"))
@@ -310,6 +335,42 @@ def test_second_submit_waits_for_the_first_and_sends_when_the_first_failed(app, 
     dd.add(responses.GET, TICKETS + "/1005", json=ticket())
     page = contact.get("/portal/tickets/1005").get_data(as_text=True)
     assert "already sent" not in page and "Twice</textarea>" not in page
+
+
+def test_second_submit_whose_reads_fail_while_the_first_sends_reports_the_first(app, contact, dd):
+    """Not "not sent, kept" for a form the first click is sending (and then sends)."""
+    from .test_portal import _lookups
+
+    _lookups(dd)
+    fields = form_fields(contact.get("/portal/new").get_data(as_text=True))
+    reads = []
+    arrived = threading.Event()
+
+    def request_types(request):
+        reads.append(1)
+        return (200, {}, '[{"id": 1, "name": "Hardware"}]') if len(reads) == 1 else (503, {}, "{}")
+
+    def create(request):
+        arrived.set()
+        time.sleep(0.3)
+        return 201, {}, json.dumps(ticket(1092))
+
+    dd.add_callback(responses.GET, HOST + "/api/v4/portal/request-types", callback=request_types)
+    dd.add(responses.GET, HOST + "/api/v4/portal/priorities", json=[{"id": 3, "name": "High"}])
+    dd.add_callback(responses.POST, TICKETS, callback=create)
+    data = {**fields, "summary": "Clicked twice", "request_type": "1"}
+    first = []
+    thread = threading.Thread(target=lambda: first.append(contact.post("/portal/new", data=data)))
+    thread.start()
+    arrived.wait(5)
+    second_browser = app.test_client()
+    second_browser.set_cookie("ddsite_session", contact.get_cookie("ddsite_session").value)
+    second = second_browser.post("/portal/new", data=data)
+    thread.join()
+    assert first[0].status_code == 303
+    text = second.get_data(as_text=True)
+    assert second.status_code == 502 and "had already reached DeskDirector, so nothing was sent again" in text
+    assert "It was not sent" not in text and _posts(dd) == 1
 
 
 def test_a_send_whose_worker_died_is_looked_up_not_repeated(app, contact, dd, clock):

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from ..deskdirector.endpoints import DEFAULT_ENDPOINTS
 from .data import DATABASE, PRIORITIES, REQUEST_TYPES, STATUSES, HelpDesk
-from .faults import Faults
+from .faults import Faults, answer_late
 from .tokens import TokenAuthority
 
 bp = Blueprint("api", __name__)
@@ -58,6 +58,9 @@ def _authenticate():
         raise ApiError(401, "Unauthorized", "The access token is missing, expired or not valid.")
     g.caller = caller
     return None
+
+
+bp.after_request(answer_late)
 
 
 def _require(kind: str) -> int:
