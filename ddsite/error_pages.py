@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, current_app, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -41,7 +41,19 @@ def _render(status: int, heading: str, detail: str, **context):
 
 
 def page_error(error: auth.PageError):
-    return _render(error.status_code, error.heading, error.detail)
+    reopen_url = None
+    if isinstance(error, auth.NoToken):
+        # No session (never opened, or the store lost it): when the instance is still known,
+        # the way back is through DeskDirector.
+        host = g.get("tenant_host") or _only_instance()
+        if host:
+            reopen_url = auth.return_url(host, _app_of_request(), auth.ticket_in_context())
+    return _render(error.status_code, error.heading, error.detail, reopen_url=reopen_url)
+
+
+def _only_instance() -> str | None:
+    hosts = current_app.config["DESKDIRECTOR_HOSTS"]
+    return hosts[0] if len(hosts) == 1 else None
 
 
 def session_ended(error: auth.SessionEnded):
