@@ -185,6 +185,14 @@ def _open(client, dd) -> dict:
     return form_fields(client.get("/portal/tickets/1005").get_data(as_text=True))
 
 
+def _send_that_times_out(contact, dd, text: str, upstream_after: dict):
+    """Open #1005 and send `text`: the POST times out, the look-up then reads `upstream_after`."""
+    fields = _open(contact, dd)
+    dd.add(responses.POST, TICKETS + "/1005/notes", body=requests.ReadTimeout("slow"))
+    dd.add(responses.GET, TICKETS + "/1005", json=upstream_after)
+    return fields, contact.post("/portal/tickets/1005", data={**fields, "note": text})
+
+
 def _posts(dd) -> int:
     return sum(c.request.method == "POST" for c in dd.calls)
 
@@ -196,10 +204,7 @@ def contact(client, dd):
 
 
 def test_timed_out_reply_that_landed_is_reported_sent(contact, dd):
-    fields = _open(contact, dd)
-    dd.add(responses.POST, TICKETS + "/1005/notes", body=requests.ReadTimeout("slow"))
-    dd.add(responses.GET, TICKETS + "/1005", json=landed("Did it arrive?"))
-    response = contact.post("/portal/tickets/1005", data={**fields, "note": "Did it arrive?"})
+    fields, response = _send_that_times_out(contact, dd, "Did it arrive?", landed("Did it arrive?"))
     assert response.status_code == 303 and response.headers["Location"] == "/portal/tickets/1005#note-44"
     dd.add(responses.GET, TICKETS + "/1005", json=landed("Did it arrive?"))
     page = contact.get("/portal/tickets/1005").get_data(as_text=True)
@@ -212,10 +217,7 @@ def test_timed_out_reply_that_landed_is_reported_sent(contact, dd):
 
 
 def test_timed_out_reply_that_did_not_land_is_kept_and_said_so(contact, dd):
-    fields = _open(contact, dd)
-    dd.add(responses.POST, TICKETS + "/1005/notes", body=requests.ReadTimeout("slow"))
-    dd.add(responses.GET, TICKETS + "/1005", json=ticket())
-    response = contact.post("/portal/tickets/1005", data={**fields, "note": "Not there"})
+    fields, response = _send_that_times_out(contact, dd, "Not there", ticket())
     text = response.get_data(as_text=True)
     assert response.status_code == 504
     assert "It was not sent. What you wrote was kept" in text and "may have reached" not in text
@@ -227,10 +229,8 @@ def test_timed_out_reply_that_did_not_land_is_kept_and_said_so(contact, dd):
 
 def test_resend_after_not_found_looks_again_and_never_doubles_a_late_copy(contact, dd):
     """The first copy lands after the look-up said no: the resend finds it instead of sending."""
-    fields = _open(contact, dd)
-    dd.add(responses.POST, TICKETS + "/1005/notes", body=requests.ReadTimeout("slow"))
-    dd.add(responses.GET, TICKETS + "/1005", json=ticket())
-    assert contact.post("/portal/tickets/1005", data={**fields, "note": "Late"}).status_code == 504
+    fields, first = _send_that_times_out(contact, dd, "Late", ticket())
+    assert first.status_code == 504
     dd.add(responses.GET, TICKETS + "/1005", json=landed("Late"))  # it landed meanwhile
     resend = contact.post("/portal/tickets/1005", data={**fields, "note": "Late"})
     assert resend.status_code == 303 and resend.headers["Location"].endswith("#note-44")
@@ -278,11 +278,8 @@ def test_look_up_after_a_timeout_waits_until_a_queued_copy_would_have_landed(con
 
 
 def test_look_up_ignores_the_same_text_by_someone_else(contact, dd):
-    fields = _open(contact, dd)
-    dd.add(responses.POST, TICKETS + "/1005/notes", body=requests.ReadTimeout("slow"))
     someone = {"id": "acme~m~2", "name": "Sam Agent", "userType": "Member"}
-    dd.add(responses.GET, TICKETS + "/1005", json=landed("ok", author=someone))
-    response = contact.post("/portal/tickets/1005", data={**fields, "note": "ok"})
+    _, response = _send_that_times_out(contact, dd, "ok", landed("ok", author=someone))
     assert response.status_code == 504 and "It was not sent." in response.get_data(as_text=True)
 
 
