@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, current_app, session
 from flask_wtf import CSRFProtect
 
-from . import auth, config, error_pages, rendering, security
+from . import auth, config, error_pages, rendering, security, sendonce
 from .deskdirector import endpoints
 from .sessions import ServerSessionInterface, make_store
 from .state import State
@@ -43,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.after_request(lambda response: security.set_security_headers(response, frame_ancestors))
     app.url_defaults(auth.add_url_handle)
     error_pages.register(app)
+    sendonce.init_app(app)
     app.context_processor(_template_globals)
     app.jinja_env.filters.update(rendering.FILTERS)
 

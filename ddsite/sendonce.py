@@ -23,17 +23,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import current_app, flash, redirect, request, session
+from flask import Flask, current_app, flash, g, redirect, request, session
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from .deskdirector.errors import DeskDirectorError, Invalid
 from .forms import OnceForm, apply_field_errors
-from .sessions import add_once, session_folder
+from .sessions import add_once, count, session_folder
 from .state import state
 
 # Long enough to cover any resubmit; a form older than its session cannot be sent anyway.
 KEEP_SECONDS = 24 * 3600
+# A request counted in flight and never counted out (its worker died) is forgotten after this.
+_IN_FLIGHT_SECONDS = 300
 # The same text again on the same form within this time asks first.
 REPEAT_SECONDS = 10 * 60
 # DeskDirector's clock and ours may differ; a look-up reaches this far before the send.
@@ -76,13 +78,12 @@ def send(form: OnceForm, sending: Sending) -> Response | None:
     name = _name(form.form_key.data)
     if _asks_before_repeating(form, sending):
         return None
-    blocked_since = None
+    blocked: tuple[int, float] | None = None  # (attempt another request claimed, since when)
     while True:
         record = _settled(name)
-        if blocked_since and time.time() > blocked_since + _longest_send():
-            # The claimant of the next attempt died before saying so: its send is unsure.
-            record = {**record, "state": "unsure", "attempt": record["attempt"] + 1,
-                      "since": blocked_since}
+        if blocked and record["attempt"] < blocked[0] and time.time() > blocked[1] + _longest_send():
+            # The claimant of that attempt died before saying so: its send is unsure.
+            record = {**record, "state": "unsure", "attempt": blocked[0], "since": blocked[1]}
         if record["state"] == "sent":
             flash("That was already sent, so it was not sent again.", "info")
             return redirect(record["target"] or request.full_path, code=303)
@@ -94,7 +95,8 @@ def send(form: OnceForm, sending: Sending) -> Response | None:
         attempt = record["attempt"] + 1
         if add_once(state().store, _folder(), f"{name}.{attempt}", KEEP_SECONDS):
             break
-        blocked_since = blocked_since or time.time()
+        if not blocked or blocked[0] != attempt:
+            blocked = (attempt, time.time())
         _pause()  # another request claimed this attempt a moment ago: wait for its outcome
     return _attempt(form, name, attempt, sending)
 
@@ -183,9 +185,9 @@ def _mark(error: DeskDirectorError, sent: str) -> None:
 
 
 def _unconfirmed(error: DeskDirectorError) -> bool:
-    """Whether DeskDirector may have taken a send that failed this way (timeout, lost
-    connection, server error) rather than refused it."""
-    return error.upstream_status is None or error.upstream_status >= 500
+    """Whether DeskDirector may have taken a send that failed this way: anything but a refusal
+    (4xx), so a timeout, a lost connection, a server error or an unreadable success."""
+    return not (error.upstream_status and 400 <= error.upstream_status < 500)
 
 
 def _asks_before_repeating(form: OnceForm, sending: Sending) -> bool:
@@ -286,14 +288,43 @@ def keep(form: Mapping[str, str]) -> bool:
 
 def keep_unsent(error: DeskDirectorError) -> None:
     """An error reached a send-once POST before this request sent anything: keep its text and
-    say so, unless another request (the first of a double click) sent it: then say that."""
+    say so, unless another request with the same form (the other half of a double click) sent
+    it meanwhile: then say that."""
     if request.method != "POST" or not request.form.get("form_key") or error.sent is not None:
         return
-    if _settled(_name(request.form["form_key"]))["state"] == "sent":
+    name = _name(request.form["form_key"])
+    deadline = time.time() + _longest_send()
+    while _in_flight(name) > 1 and time.time() < deadline:
+        _pause()  # a twin is still reading its page; it may yet send this form
+    if _settled(name)["state"] == "sent":
         error.sent = "already"
         return
     error.sent = "no"
     error.draft_saved = keep(request.form)
+
+
+def init_app(app: Flask) -> None:
+    """Count the requests in flight per form key (a double click sends two at once)."""
+    app.before_request(_count_in)
+    app.teardown_request(_count_out)
+
+
+def _count_in() -> None:
+    key = request.form.get("form_key") if request.method == "POST" else None
+    if key and session.get("user"):
+        g.once_in_flight = f"in-flight:{_name(key)}"
+        count(state().store, g.once_in_flight, 1, _IN_FLIGHT_SECONDS)
+
+
+def _count_out(_error: BaseException | None = None) -> None:
+    counter = g.pop("once_in_flight", None)
+    if counter:
+        count(state().store, counter, -1, _IN_FLIGHT_SECONDS)
+
+
+def _in_flight(name: str) -> int:
+    count = state().store.get(f"in-flight:{name}")
+    return count if isinstance(count, int) else 0
 
 
 def restore(form_name: str = "") -> dict | None:

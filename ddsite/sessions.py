@@ -93,6 +93,24 @@ def add_once(store: BaseCache, folder: str, name: str, timeout: int) -> bool:
     return False
 
 
+def count(store: BaseCache, key: str, delta: int, timeout: int) -> int:
+    """Add `delta` to the counter `key` (which expires after `timeout`); the new value.
+
+    Atomic on Redis (INCRBY); on the file store two workers counting the same key in the same
+    instant may miss one step, which costs a moment's wait at most (see sendonce.keep_unsent).
+    """
+    if isinstance(store, RedisCache):
+        name = f"{store.key_prefix}{key}"
+        # cachelib's inc() cannot set an expiry, and everything ddsite stores expires.
+        pipe = store._write_client.pipeline()
+        pipe.incrby(name, delta)
+        pipe.expire(name, timeout)
+        return int(pipe.execute()[0])
+    value = (store.get(key) or 0) + delta
+    store.set(key, value, timeout=timeout)
+    return value
+
+
 def _expired(path: str) -> bool:
     try:
         with open(path) as file:

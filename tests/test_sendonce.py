@@ -370,6 +370,39 @@ def test_second_submit_whose_reads_fail_while_the_first_sends_reports_the_first(
     assert "It was not sent" not in text and _posts(dd) == 1
 
 
+def test_second_submit_whose_reads_fail_before_the_first_sends_waits_for_it(app, contact, dd):
+    """Both halves of a double click still reading: the failing one waits for its twin."""
+    from .test_portal import _lookups
+
+    _lookups(dd)
+    fields = form_fields(contact.get("/portal/new").get_data(as_text=True))
+    reads = []
+    first_reading = threading.Event()
+
+    def request_types(request):
+        reads.append(1)
+        if len(reads) > 1:
+            return 503, {}, "{}"
+        first_reading.set()
+        time.sleep(0.3)  # the first click's read is slow; the second click's fails meanwhile
+        return 200, {}, '[{"id": 1, "name": "Hardware"}]'
+
+    dd.add_callback(responses.GET, HOST + "/api/v4/portal/request-types", callback=request_types)
+    dd.add(responses.GET, HOST + "/api/v4/portal/priorities", json=[{"id": 3, "name": "High"}])
+    dd.add(responses.POST, TICKETS, status=201, json=ticket(1093))
+    data = {**fields, "summary": "Clicked twice, read slowly", "request_type": "1"}
+    first = []
+    thread = threading.Thread(target=lambda: first.append(contact.post("/portal/new", data=data)))
+    thread.start()
+    first_reading.wait(5)
+    second_browser = app.test_client()
+    second_browser.set_cookie("ddsite_session", contact.get_cookie("ddsite_session").value)
+    second = second_browser.post("/portal/new", data=data)
+    thread.join()
+    assert first[0].status_code == 303 and _posts(dd) == 1
+    assert "had already reached DeskDirector" in second.get_data(as_text=True)
+
+
 def test_a_send_whose_worker_died_is_looked_up_not_repeated(app, contact, dd, clock):
     fields = _open(contact, dd)
     from ddsite import sendonce
