@@ -45,8 +45,6 @@ sys.path.insert(0, str(ROOT))
 from ddsite.demo import ServerThread  # noqa: E402
 from ddsite.sandbox import create_sandbox  # noqa: E402
 
-SENT_WORDS = ("Your reply was sent.", "Your note was added.", "was raised.",
-              "That was already sent", "slow to confirm, but it was sent")
 _FIELD = re.compile(r'<input[^>]*name="(csrf_token|form_key|form_name)"[^>]*value="([^"]*)"'
                     r'|<input[^>]*value="([^"]*)"[^>]*name="(csrf_token|form_key|form_name)"')
 
@@ -207,16 +205,18 @@ class Ledger:
             self.latencies.append(seconds)
 
 
-def outcome_of(status: int, text: str, marker: str = "") -> str:
-    """What the page told the user: sent | kept | unknown | asked | ended | other.
+def outcome_of(answer: Answer | None) -> str:
+    """What ddsite told the user about a POST: sent | kept | unknown | asked | ended | other | none.
 
-    A page that says it was sent counts even when the page itself then failed to load (the
-    message still shows); so does the ticket showing the text in its conversation.
+    ddsite answers a form it sent (now or before) with a redirect; anything else is a page that
+    says what happened. A message shown on a later page is not used: it may be an older one.
     """
-    if any(words in text for words in SENT_WORDS):
+    if answer is None:
+        return "none"
+    if answer.first_status == 303:
         return "sent"
-    shown = re.sub(r"<textarea.*?</textarea>", "", text, flags=re.S)
-    if status == 200 and marker and marker in shown:
+    text = answer.text
+    if "had already reached DeskDirector" in text:
         return "sent"
     if "could not find out whether" in text or "may have reached DeskDirector" in text:
         return "unknown"
@@ -224,11 +224,19 @@ def outcome_of(status: int, text: str, marker: str = "") -> str:
         return "kept"
     if "You sent this same text here" in text:
         return "asked"
-    if "had already reached DeskDirector" in text:
-        return "sent"
-    if status == 401:
+    if answer.status == 401:
         return "ended"
     return "other"
+
+
+@dataclass
+class Answer:
+    """The first status of a request, and the page it ended on after redirects."""
+
+    first_status: int
+    status: int
+    text: str
+    url: str
 
 
 # ---- one simulated user ------------------------------------------------------------------------
@@ -247,9 +255,10 @@ class User:
         self.signed_out = False
 
     # -- HTTP with a manual cookie (Secure cookies over http://127.0.0.1) and timing
-    def request(self, method: str, url: str, **kwargs) -> tuple[int, str, str] | None:
-        """(status, body, final url) after following redirects; None when no answer came."""
+    def request(self, method: str, url: str, **kwargs) -> Answer | None:
+        """The answer after following redirects; None when no answer came."""
         url = urljoin(self.soak.site.url, url)
+        first_status = None
         for _ in range(6):
             headers = {"Cookie": f"ddsite_session={self.cookie}"} if self.cookie else {}
             started = time.monotonic()
@@ -259,12 +268,13 @@ class User:
             except requests.RequestException:
                 with self.soak.ledger.lock:
                     self.soak.ledger.no_answer += 1
-                return None
+                return None if first_status is None else Answer(first_status, 0, "", url)
             self.soak.ledger.page(response.status_code, time.monotonic() - started)
+            first_status = first_status or response.status_code
             if self.cookies and "ddsite_session" in response.cookies:
                 self.cookie = response.cookies["ddsite_session"] or None
             if response.status_code not in (301, 302, 303, 307):
-                return response.status_code, response.text, url
+                return Answer(first_status, response.status_code, response.text, url)
             url = urljoin(url, response.headers["Location"])
             method, kwargs = "GET", {}
         return None
@@ -273,9 +283,9 @@ class User:
         token = self.soak.tokens.mint(self.kind, self.user_id)
         query = urlencode({"access_token": token, "host": self.soak.sandbox_url})
         answer = self.request("GET", f"/{self.app}/?{query}")
-        if answer is None or answer[0] != 200:
+        if answer is None or answer.status != 200:
             return False
-        match = re.search(r"ddsid=([\w-]+)", answer[2])
+        match = re.search(r"ddsid=([\w-]+)", answer.url)
         self.handle = match.group(1) if match else None
         return True
 
@@ -299,10 +309,10 @@ class User:
     def form(self, path: str, form_name: str | None) -> tuple[dict, str] | None:
         """The fields of a form on a page; None when the page did not come (see `signed_out`)."""
         answer = self.request("GET", self.url(path))
-        self.signed_out = answer is not None and answer[0] in (400, 401)
-        if answer is None or answer[0] != 200:
+        self.signed_out = answer is not None and answer.status in (400, 401)
+        if answer is None or answer.status != 200:
             return None
-        text = answer[1]
+        text = answer.text
         if form_name:
             start = text.find(f'name="form_name" value="{form_name}"')
             text = text[text.rfind("<form", 0, start):text.find("</form>", start)]
@@ -330,16 +340,15 @@ class User:
             answer = results[1] or results[0]
         else:
             answer = self.request("POST", self.url(path), data=data)
-        told = "none" if answer is None else outcome_of(answer[0], answer[1], entry.marker)
-        if told == "other" and os.environ.get("SOAK_DEBUG"):
-            print("OTHER", answer[0], re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer[1]))[:300], flush=True)
-        if told == "asked":  # same text again: never, markers are unique
+        told = outcome_of(answer)
+        if told == "asked":  # the same text again: cannot happen, markers are unique
             told = "other"
+        if told == "other" and os.environ.get("SOAK_DEBUG"):
+            page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.text))
+            print("OTHER", answer.first_status, answer.status, page[:300], flush=True)
         entry.told.append(told)
         if roll > 0.9 and answer is not None:  # Back + Send of the same form
-            again = self.request("POST", self.url(path), data=data)
-            if again is not None:
-                entry.told.append(outcome_of(again[0], again[1], entry.marker))
+            entry.told.append(outcome_of(self.request("POST", self.url(path), data=data)))
         return entry.told[-1]
 
     def settle(self, entry: Entry, path: str, form_name: str | None, data: dict) -> bool:
