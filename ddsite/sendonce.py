@@ -3,10 +3,10 @@
 Every send-once form carries a one-time key. A key's record in the store says where its sending
 stands: `sending` (attempt n is on its way), `sent` (and where that led), `unsure` (DeskDirector
 did not confirm; look before sending again), `absent` (not confirmed, and not found when looked
-for; a resend looks once more) or `free` (refused: certainly not sent). Only the
-caller that atomically claims attempt n may send it, so a double click, Back + Send, a reload or a
-second worker never sends twice. A form that cannot be sent is kept as a draft, with its key, for
-the user (not the session) and comes back on the form, never sent without them.
+for; a resend looks once more) or `free` (refused: certainly not sent). Only the caller that
+atomically claims attempt n may send it, so a double click, Back + Send, a reload or a second
+worker never sends twice. A form that cannot be sent is kept as a draft, with its key, for the
+user (not the session) and comes back on the form, never sent without them.
 
 A page makes a form send-once with one call: `send(form, Sending(...))` on POST, and
 `prepare(form)` before showing it.
