@@ -76,6 +76,12 @@ def send(form: OnceForm, sending: Sending) -> Response | None:
     for the error pages, with `draft_saved` and `sent` ("no" or "unknown") set on them.
     """
     name = _name(form.form_key.data)
+    earlier = _record(name)
+    if earlier and earlier.get("content") not in (None, _fingerprint(request.form)):
+        # The same form with other words (edited after Back, or a draft rewritten in another
+        # session): a new message, with a key of its own.
+        form.form_key.data = new_key()
+        name = _name(form.form_key.data)
     if _asks_before_repeating(form, sending):
         return None
     blocked: tuple[int, float] | None = None  # (attempt another request claimed, since when)
@@ -138,7 +144,7 @@ def _finished(name: str, attempt: int, sending: Sending, made: Any,
     _save(name, "sent", attempt, target=target)
     if sending.repeat_text:
         state().store.set(_repeat_name(sending.repeat_text), time.time(), timeout=REPEAT_SECONDS)
-    discard(request.form.get("form_name", ""))
+    _discard_kept(request.form.get("form_name", ""), request.form.get("form_key", ""))
     return redirect(target, code=303)
 
 
@@ -224,7 +230,7 @@ def _record(name: str) -> dict | None:
 def _save(name: str, kind: str, attempt: int, *, since: float | None = None,
           target: str | None = None, look_at: float | None = None) -> dict:
     record = {"state": kind, "attempt": attempt, "since": since or time.time(), "target": target,
-              "look_at": look_at}
+              "look_at": look_at, "content": _fingerprint(request.form)}
     state().store.set(f"outcome:{name}", record, timeout=KEEP_SECONDS)
     return record
 
@@ -256,11 +262,24 @@ def _folder() -> str:
     return os.path.join(session_folder(current_app), "once")
 
 
-def sent_already(form: Mapping[str, str]) -> bool:
-    """Whether the form in this POST was sent before (by its key)."""
+def sent_already(form: MultiDict) -> bool:
+    """Whether this form, with these words, was sent before (by its key)."""
     key = form.get("form_key")
     record = _record(_name(key)) if key else None
-    return bool(record) and record["state"] == "sent"
+    return _sent_with(record, _fingerprint(form))
+
+
+def _sent_with(record: dict | None, content: str) -> bool:
+    return bool(record) and record["state"] == "sent" and record.get("content") in (None, content)
+
+
+def _fingerprint(form: MultiDict | Mapping) -> str:
+    """What the user wrote in a form (every value of every field but the transport's)."""
+    lists = form.lists() if isinstance(form, MultiDict) else (
+        (k, v if isinstance(v, list) else [v]) for k, v in form.items())
+    content = sorted((k, [str(v).strip() for v in values]) for k, values in lists
+                     if k not in _NOT_CONTENT)
+    return hashlib.sha256(repr(content).encode()).hexdigest()
 
 
 # ---- drafts ----------------------------------------------------------------------------------
@@ -270,12 +289,12 @@ def _draft_name(endpoint: str, view_args: Mapping[str, Any] | None, form_name: s
     return f"draft:{session.get('host')}:{user.get('id')}:{endpoint}:{args}:{form_name}"
 
 
-def keep(form: Mapping[str, str]) -> bool:
+def keep(form: MultiDict) -> bool:
     """Keep what the user wrote in this POST as a draft, with its key; True when kept.
 
     Nothing is kept when there is nothing written, or when this form was already sent.
     """
-    content = {k: v for k, v in form.items() if k not in _NOT_CONTENT}
+    content = {k: v if len(v) > 1 else v[0] for k, v in form.lists() if k not in _NOT_CONTENT}
     if not request.endpoint or not any(str(v).strip() for v in content.values()):
         return False
     if sent_already(form):
@@ -336,8 +355,16 @@ def restore(form_name: str = "") -> dict | None:
 
 
 def discard(form_name: str = "") -> None:
-    """Delete the draft for a form on this page (once sent, or when the user throws it away)."""
+    """Delete the draft for a form on this page (the user threw it away)."""
     state().store.delete(_draft_name(request.endpoint, request.view_args, form_name))
+
+
+def _discard_kept(form_name: str, form_key: str) -> None:
+    """Once a form is sent, delete its draft; a draft of another key (written in another
+    session of the same user) stays."""
+    draft = restore(form_name)
+    if draft and draft["form_key"] in ("", form_key):
+        discard(form_name)
 
 
 def prepare(form: OnceForm, form_name: str = "") -> OnceForm:
@@ -350,7 +377,7 @@ def prepare(form: OnceForm, form_name: str = "") -> OnceForm:
         draft = restore(form_name)
         if draft:
             record = _record(_name(draft["form_key"])) if draft["form_key"] else None
-            if record and record["state"] == "sent":
+            if _sent_with(record, _fingerprint(draft["fields"])):
                 discard(form_name)
             else:
                 form.process(formdata=MultiDict(draft["fields"]))

@@ -407,7 +407,8 @@ def test_a_send_whose_worker_died_is_looked_up_not_repeated(app, contact, dd, cl
     fields = _open(contact, dd)
     from ddsite import sendonce
 
-    with app.test_request_context():
+    data = {**fields, "note": "From the dead worker"}
+    with app.test_request_context("/portal/tickets/1005", method="POST", data=data):
         from flask import session
 
         # what a worker killed mid-send leaves behind: attempt 1 claimed and "sending"
@@ -421,9 +422,40 @@ def test_a_send_whose_worker_died_is_looked_up_not_repeated(app, contact, dd, cl
         sendonce._save(name, "sending", 1)
     clock(60)  # longer than any send can take
     dd.add(responses.GET, TICKETS + "/1005", json=landed("From the dead worker"))
-    response = contact.post("/portal/tickets/1005", data={**fields, "note": "From the dead worker"})
+    response = contact.post("/portal/tickets/1005", data=data)
     assert response.status_code == 303 and response.headers["Location"].endswith("#note-44")
     assert _posts(dd) == 0
+
+
+def test_the_sent_form_with_other_words_is_a_new_message(contact, dd):
+    """Back, edit, Send: not "already sent" (that would drop the new words)."""
+    fields = _open(contact, dd)
+    dd.add(responses.POST, TICKETS + "/1005/notes", json={"id": 61}, status=201)
+    dd.add(responses.POST, TICKETS + "/1005/notes", json={"id": 62}, status=201)
+    assert contact.post("/portal/tickets/1005", data={**fields, "note": "First words"}).status_code == 303
+    edited = contact.post("/portal/tickets/1005", data={**fields, "note": "Other words"})
+    assert edited.status_code == 303 and edited.headers["Location"].endswith("#note-62")
+    assert [json.loads(c.request.body)["note"] for c in dd.calls if c.request.method == "POST"] == [
+        "First words", "Other words"]
+
+
+def test_a_draft_rewritten_in_another_session_keeps_both_texts(app, dd, clock):
+    """Two sessions of one contact: one sends the restored draft rewritten, the other the draft."""
+    first = app.test_client()
+    _write_then_expire(first, dd, clock, "The kept words")
+    browsers = [app.test_client(), app.test_client()]
+    pages = []
+    for browser in browsers:
+        sign_in(browser, dd, "portal")
+        dd.add(responses.GET, TICKETS + "/1005", json=ticket())
+        pages.append(browser.get("/portal/tickets/1005").get_data(as_text=True))
+    dd.add(responses.POST, TICKETS + "/1005/notes", json={"id": 63}, status=201)
+    dd.add(responses.POST, TICKETS + "/1005/notes", json={"id": 64}, status=201)
+    rewritten = browsers[0].post("/portal/tickets/1005", data={**form_fields(pages[0]), "note": "Rewritten"})
+    kept = browsers[1].post("/portal/tickets/1005", data={**form_fields(pages[1]), "note": "The kept words"})
+    assert rewritten.status_code == kept.status_code == 303
+    assert [json.loads(c.request.body)["note"] for c in dd.calls if c.request.method == "POST"] == [
+        "Rewritten", "The kept words"]
 
 
 def test_already_sent_form_sent_again_after_expiry_is_not_kept_as_a_draft(client, dd, clock):

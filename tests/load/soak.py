@@ -182,6 +182,7 @@ class Entry:
     kept: bool = False
     restored: bool = False
     restore_failed: bool = False
+    trail: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -341,6 +342,8 @@ class User:
         else:
             answer = self.request("POST", self.url(path), data=data)
         told = outcome_of(answer)
+        if os.environ.get("SOAK_DEBUG") and answer is not None:
+            entry.trail.append(f"{answer.first_status}->{answer.status} {answer.url}")
         if told == "asked":  # the same text again: cannot happen, markers are unique
             told = "other"
         if told == "other" and os.environ.get("SOAK_DEBUG"):
@@ -526,7 +529,8 @@ class Soak:
         for entry in self.ledger.entries.values():
             times, last = landed.get(entry.marker, 0), entry.told[-1] if entry.told else "none"
             if times > 1 or (times == 1 and last == "kept") or (times == 0 and last == "sent"):
-                self.troubles.append(f"{entry.kind} {entry.marker} landed {times}x, told {entry.told}")
+                self.troubles.append(f"{entry.kind} {entry.marker} landed {times}x, told {entry.told} "
+                                     f"{entry.ticket_id} {entry.trail}")
             if times > 1:
                 counts["doubled"] += 1
             elif times == 1 and last == "sent":
