@@ -9,9 +9,9 @@ from typing import Any
 from flask import Flask, Response, current_app, session
 from flask_wtf import CSRFProtect
 
-from . import auth, config, error_pages, rendering, security, sendonce
+from . import auth, config, error_pages, flood, forms, rendering, security, sendonce
 from .deskdirector import endpoints
-from .sessions import ServerSessionInterface, make_store
+from .sessions import ServerSessionInterface, claims_folder, make_store
 from .state import State
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,10 +33,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         raise config.ConfigError(f"DDSITE_ENDPOINTS_FILE: {exc}") from None
 
     store, close_store = make_store(app)
-    app.session_interface = ServerSessionInterface(store)
+    app.session_interface = ServerSessionInterface(store, claims_folder(app))
+    # Before anything reads the body (CSRF included): only text form fields, within the size limit.
+    app.before_request(forms.refuse_oversized_stream)
+    app.before_request(forms.accept_only_text_fields)
+    app.before_request(auth.intake_before_redirect)
     csrf.init_app(app)
+    limiter, close_limiter = flood.make_limiter(app)
     app.extensions["ddsite"] = State(app, store=store, close_store=close_store, endpoints=table,
-                                     csrf=csrf)
+                                     csrf=csrf, limiter=limiter, close_limiter=close_limiter)
 
     security.install_log_filter(app)
     frame_ancestors = list(app.config["DESKDIRECTOR_HOSTS"])

@@ -8,23 +8,29 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 from flask import Blueprint, current_app, g, redirect, request, session
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
-from . import sendonce
+from . import flood
 from .config import normalise_origin
 from .deskdirector.client import Client
 from .deskdirector.errors import Forbidden, NotFound, TokenRejected, Unavailable
 from .deskdirector.models import User
-from .sessions import URL_HANDLE
+from .sessions import URL_HANDLE, browser_binding, settle_ticket
 from .state import state
 
 log = logging.getLogger(__name__)
 
 TOKEN_PARAMS = ("access_token", "host")
 APP_LABELS = {"portal": "a contact", "tech": "an agent"}
+# Blueprint name → the audience whose session it requires (filled by `protect`).
+AUDIENCES: dict[str, str] = {}
+# A token claiming to live longer than this is not DeskDirector's (theirs last hours to days).
+_LONGEST_TOKEN = 366 * 24 * 3600
 
 
 class PageError(Exception):
@@ -77,7 +83,32 @@ class SessionEnded(Exception):
 
 def protect(bp: Blueprint, app_name: str) -> None:
     """Require a live session for `app_name` on every page of `bp` (intake included)."""
+    AUDIENCES[bp.name] = app_name
     bp.before_request(lambda: require_session(app_name))
+
+
+def intake_before_redirect():
+    """Before Werkzeug's own redirects (a missing slash, doubled slashes): intake first.
+
+    Those redirects copy the query string, token included, into `Location` and the page body.
+    """
+    routing = request.routing_exception
+    if not isinstance(routing, RequestRedirect) or not any(p in request.args for p in TOKEN_PARAMS):
+        return None
+    path = urlsplit(routing.new_url).path
+    audience = _audience_of(path)
+    if audience and "access_token" in request.args:
+        return intake(audience, path)
+    query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in TOKEN_PARAMS])
+    return redirect(path + (f"?{query}" if query else ""), code=303)
+
+
+def _audience_of(path: str) -> str | None:
+    try:
+        endpoint, _ = current_app.create_url_adapter(request).match(path, method="GET")
+    except HTTPException:
+        return None
+    return AUDIENCES.get(endpoint.rpartition(".")[0])
 
 
 def require_session(app_name: str):
@@ -97,14 +128,17 @@ def require_session(app_name: str):
     if request.method == "POST":
         state().csrf.protect()
     if not session.get("token") or session["exp"] <= time.time():
+        from . import sendonce  # here, not at the top: sendonce's forms import this module
+
         saved = request.method == "POST" and sendonce.keep(request.form)
         end_session()
         raise SessionEnded(session["host"], app_name, ticket_in_context(), draft_saved=saved)
     return None
 
 
-def intake(app_name: str):
-    """Turn `?access_token=…&host=…` into a fresh server-side session and a clean URL."""
+def intake(app_name: str, path: str | None = None):
+    """Turn `?access_token=…&host=…` into a fresh server-side session and a clean URL (`path`,
+    by default the one asked for)."""
     host = allowed_host(request.args.get("host"))
     g.tenant_host = host
     token = request.args.get("access_token", "").strip()
@@ -115,10 +149,12 @@ def intake(app_name: str):
     exp = token_expiry(token)
     if exp <= time.time():
         raise SessionEnded(host, app_name, ticket_in_context())
+    flood.check_intake(host)
     client = state().client(host, token)
     try:
         user = client.me(app_name)
     except TokenRejected:
+        flood.count_failure(host)
         raise SessionEnded(host, app_name, ticket_in_context()) from None
     except Forbidden:
         other = "tech" if app_name == "portal" else "portal"
@@ -128,17 +164,22 @@ def intake(app_name: str):
                           "administrator may need to correct DDSITE_ENDPOINTS_FILE.") from None
     session.rotate()
     session.update({"host": host, "token": token, "exp": exp, "app": app_name,
-                    "user": user.to_session(), "transport": "pending"})
+                    "user": user.to_session(), "transport": "pending",
+                    "settle": settle_ticket(request)})
     log.info("Signed in %s user %s on %s for %d s", app_name, user.id, host, exp - time.time())
-    query = [(k, v) for k, v in request.args.items(multi=True) if k not in TOKEN_PARAMS]
+    # The old handle, if the URL had one, died with the rotation: only the new one goes on.
+    query = [(k, v) for k, v in request.args.items(multi=True)
+             if k not in (*TOKEN_PARAMS, URL_HANDLE)]
     query.append((URL_HANDLE, session.handle))
-    return redirect(f"{request.path}?{urlencode(query)}", code=303)
+    return redirect(f"{path or request.path}?{urlencode(query)}", code=303)
 
 
 def settle_transport():
     """Second leg of intake: did the cookie come back? If so, drop the handle from the URL."""
+    session.pop("settle", None)
     if session.from_url:
         session["transport"] = "url"  # cookie blocked: the handle stays in every URL
+        session["bound_to"] = browser_binding(request)
         return None
     session["transport"] = "cookie"
     query = [(k, v) for k, v in request.args.items(multi=True) if k != URL_HANDLE]
@@ -178,6 +219,10 @@ def token_expiry(token: str) -> float:
     exp = claims.get("exp")
     if isinstance(exp, bool) or not isinstance(exp, int | float):
         raise MalformedToken("The access token from DeskDirector has no expiry time.")
+    # JSON allows NaN, Infinity and integers of any size; none of them is a time.
+    if not 0 <= exp <= time.time() + _LONGEST_TOKEN:  # also false for NaN
+        raise MalformedToken("The access token from DeskDirector has an expiry time that cannot be "
+                             "right. Open the menu item in DeskDirector again.")
     return float(exp)
 
 

@@ -6,10 +6,11 @@ import logging
 
 from flask import Flask, current_app, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import auth, sendonce
+from . import auth, flood, sendonce
 from .deskdirector.errors import DeskDirectorError, Forbidden, NotFound, TokenRejected, Unavailable
+from .forms import too_large_message
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ def register(app: Flask) -> None:
                                  (DeskDirectorError, unexpected_upstream)):
         app.register_error_handler(error_class, _keeping_unsent_text(handler))
     app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(flood.TooManyAttempts, too_many_attempts)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
     app.register_error_handler(HTTPException, http_error)
 
 
@@ -86,8 +89,11 @@ def unavailable(error: Unavailable):
         detail = "DeskDirector took too long to answer. It may be busy; try again in a moment."
     else:
         detail = f"{error.message} Try again in a moment."
-    # After intake the URL holds no token, so "try again" may simply repeat it (as a GET).
-    retry_url = request.full_path.rstrip("?") if session.get("token") else None
+    # After intake the URL holds no token, so "try again" may simply repeat it (as a GET). During
+    # intake it holds the new token: only DeskDirector can hand that out again.
+    during_intake = any(name in request.args for name in auth.TOKEN_PARAMS)
+    retry_url = (request.full_path.rstrip("?")
+                 if session.get("token") and not during_intake else None)
     reopen_url = None
     if retry_url is None and g.get("tenant_host"):
         reopen_url = auth.return_url(g.tenant_host, _app_of_request())
@@ -108,6 +114,15 @@ def csrf_failed(error: CSRFError):
     return _render(400, "The form could not be sent",
                    "The form was too old or did not come from this page. Nothing was sent; "
                    "reload the page and try again.")
+
+
+def too_many_attempts(error: flood.TooManyAttempts):
+    body, status = _render(429, "Too many sign-in attempts", error.detail)
+    return body, status, {"Retry-After": str(error.retry_after)}
+
+
+def too_large(error: RequestEntityTooLarge):
+    return _render(413, "Too much to send", too_large_message(current_app.config["MAX_CONTENT_LENGTH"]))
 
 
 def http_error(error: HTTPException):

@@ -2,16 +2,72 @@
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Mapping
 
-from flask import current_app
+from flask import current_app, request
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from .auth import PageError
 from .deskdirector.errors import Invalid
 from .deskdirector.models import Ref
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Text is letters, digits, punctuation, spaces and line breaks; no other control characters.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class BadFormInput(PageError):
+    """A POST body that is not a browser's text form: nothing of it is read or sent."""
+
+    heading = "The form could not be read"
+
+
+def refuse_oversized_stream() -> None:
+    """Refuse a body of unstated length (chunked) over the size limit with 413, instead of reading
+    only its first part as if it were all."""
+    limit = request.max_content_length
+    if limit is None or request.content_length is not None:
+        return
+    if "wsgi.input_terminated" not in request.environ:
+        return  # the server cannot say where such a body ends, so Werkzeug reads none of it
+    body = request.environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        raise RequestEntityTooLarge(too_large_message(limit))
+    request.environ["wsgi.input"] = io.BytesIO(body)
+
+
+def too_large_message(limit: int) -> str:
+    """What a 413 page says: the limit, and that nothing was sent."""
+    return (f"What you sent is larger than this site accepts ({limit // 1024:,} KB). Nothing was "
+            "sent; shorten it and try again.")
+
+
+def accept_only_text_fields() -> None:
+    """Before any form is read: a POST must be text form fields, as a browser sends a form.
+
+    Files, JSON and other bodies, and control characters, get a 400 page that says which; so
+    nothing but a string ever reaches a form field or a validator.
+    """
+    if request.method != "POST" or request.routing_exception is not None:
+        return
+    if request.mimetype not in FORM_TYPES and (request.mimetype or request.content_length):
+        kind = "JSON" if request.is_json else f"a body of type “{request.mimetype[:60]}”"
+        raise BadFormInput(f"This page takes a form as your browser sends it, and {kind} cannot "
+                           "be read here. Nothing was sent.")
+    if request.files:
+        raise BadFormInput("Files cannot be attached here: the form takes text only. Nothing was "
+                           "sent; take the file out and send the text again.")
+    for name, value in request.form.items(multi=True):
+        if _NOT_TEXT.search(name) or _NOT_TEXT.search(value):
+            raise BadFormInput("The form held characters that are not text (control characters), "
+                               "so it was not read. Nothing was sent; retype the text and send "
+                               "it again.")
 
 
 def strip(value):

@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from .deskdirector.errors import DeskDirectorError, Invalid
 from .forms import OnceForm, apply_field_errors
-from .sessions import add_once, count, session_folder
+from .sessions import claim_once, count, session_folder
 from .state import state
 
 # Long enough to cover any resubmit; a form older than its session cannot be sent anyway.
@@ -99,7 +99,7 @@ def send(form: OnceForm, sending: Sending) -> Response | None:
                 return _finished(name, record["attempt"], sending, found,
                                  "DeskDirector was slow to confirm, but it was sent.")
         attempt = record["attempt"] + 1
-        if add_once(state().store, _folder(), f"{name}.{attempt}", KEEP_SECONDS):
+        if claim_once(state().store, _folder(), f"{name}.{attempt}", KEEP_SECONDS):
             break
         if not blocked or blocked[0] != attempt:
             blocked = (attempt, time.time())

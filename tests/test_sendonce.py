@@ -416,9 +416,9 @@ def test_a_send_whose_worker_died_is_looked_up_not_repeated(app, contact, dd, cl
         session.update(app.extensions["ddsite"].store.get("session:" + handle))
         name = sendonce._name(fields["form_key"])
         sessions_folder = sendonce._folder()
-        from ddsite.sessions import add_once
+        from ddsite.sessions import claim_once
 
-        assert add_once(app.extensions["ddsite"].store, sessions_folder, f"{name}.1", 60)
+        assert claim_once(app.extensions["ddsite"].store, sessions_folder, f"{name}.1", 60)
         sendonce._save(name, "sending", 1)
     clock(60)  # longer than any send can take
     dd.add(responses.GET, TICKETS + "/1005", json=landed("From the dead worker"))

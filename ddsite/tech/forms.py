@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
@@ -20,6 +22,8 @@ VIEWS = {  # queue view → (status, assigned) as DeskDirector's list takes them
 }
 VIEW_CHOICES = [SelectChoice("mine", "Assigned to me"), SelectChoice("unassigned", "Unassigned"),
                 SelectChoice("open", "All open"), SelectChoice("closed", "Closed")]
+# An agent id as the form remembers it: ASCII digits ("²" is a digit to Python).
+_ASCII_ID = re.compile(r"[0-9]+")
 SORT_CHOICES = [SelectChoice("activity", "Last activity"), SelectChoice("priority", "Priority"),
                 SelectChoice("age", "Oldest first")]
 
@@ -77,6 +81,17 @@ class UpdateForm(OnceForm):
         # Each id as DeskDirector wrote it (number or string), to send it back the same way.
         self.upstream_ids = {str(r.id): r.id for r in [*statuses, *priorities, *agents]}
         return self
+
+    def validate(self, extra_validators=None) -> bool:
+        """The agent's choices, and the remembered values the page itself wrote."""
+        valid = super().validate(extra_validators)
+        loaded = self.loaded_assignees.data.split(",") if self.loaded_assignees.data else []
+        # ASCII digits, or an id DeskDirector itself offered (its ids may be strings).
+        if not all(_ASCII_ID.fullmatch(i) or i in self.upstream_ids for i in loaded):
+            self.form_errors.append("The form was changed outside this page, so nothing was sent. "
+                                    "Reload the page and make your changes again.")
+            return False
+        return valid
 
     def load(self, ticket: Ticket) -> None:
         """Show the ticket's current values and remember them, to send only what changes."""

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from .. import auth, lookback, sendonce
 from ..forms import page_window
+from ..redirects import local_target
 from ..sendonce import Sending
 from . import updates
 from .forms import VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
@@ -86,8 +87,7 @@ def close(ticket_id: int):
 
 def _quick_action(ticket_id: int, action: str):
     form = ConfirmForm()
-    back = request.args.get("next", "")
-    back = back if back.startswith("/tech/") and not back.startswith("//") else url_for(".queue")
+    back = local_target(request.args.get("next"), "/tech/", url_for(".queue"))
     if request.method == "POST" and form.validate() and form.confirmed.data == "yes":
         message = updates.quick_action(auth.api(), ticket_id, action, auth.current_user())
         flash(message, "success")
