@@ -122,13 +122,16 @@ def _attempt(form: OnceForm, name: str, attempt: int, sending: Sending) -> Respo
             _mark(error, "no")
             raise
         # Without an answer (timeout, lost connection) the send may still be queued upstream:
-        # look only once it can no longer arrive. An error answer ends it at once.
-        look_at = started + _longest_send() if error.upstream_status is None else time.time()
-        _save(name, "unsure", attempt, since=started, look_at=look_at)
+        # look once it should have landed, and before a resend look again, later still (found
+        # once is proof, not found once is not). An error answer ends the send at once.
+        answered = error.upstream_status is not None
+        look_at = time.time() if answered else started + _longest_send()
+        look_again_at = time.time() if answered else started + 2 * _longest_send()
+        _save(name, "unsure", attempt, since=started, look_at=look_again_at)
         found, certain = _look(started, look_at, sending)
         if found is None:
             if certain:  # looked, and it is not there (a resend still looks again first)
-                _save(name, "absent", attempt, since=started, look_at=look_at)
+                _save(name, "absent", attempt, since=started, look_at=look_again_at)
             _mark(error, "no" if certain else "unknown")
             raise
         return _finished(name, attempt, sending, found,
@@ -169,7 +172,8 @@ def _look_before_resending(record: dict, sending: Sending) -> Any:
     """
     if sending.find is None:
         return None
-    _wait_until(record.get("look_at") or record["since"] + _longest_send())
+    # A sending whose worker died never said: as long as an unanswered one.
+    _wait_until(record.get("look_at") or record["since"] + 2 * _longest_send())
     moment = datetime.fromtimestamp(record["since"], UTC) - CLOCK_SLACK
     try:
         return sending.find(moment)
@@ -179,8 +183,8 @@ def _look_before_resending(record: dict, sending: Sending) -> Any:
 
 
 def _wait_until(moment: float) -> None:
-    # Bounded by the longest send: a later moment would be a clock jump, not a send.
-    delay = min(moment - time.time(), _longest_send())
+    # Bounded: a moment further off would be a clock jump, not a send.
+    delay = min(moment - time.time(), 2 * _longest_send())
     if delay > 0:
         time.sleep(delay)
 
@@ -332,13 +336,13 @@ def _count_in() -> None:
     key = request.form.get("form_key") if request.method == "POST" else None
     if key and session.get("user"):
         g.once_in_flight = f"in-flight:{_name(key)}"
-        count(state().store, g.once_in_flight, 1, _IN_FLIGHT_SECONDS)
+        count(state().store, _folder(), g.once_in_flight, 1, _IN_FLIGHT_SECONDS)
 
 
 def _count_out(_error: BaseException | None = None) -> None:
     counter = g.pop("once_in_flight", None)
     if counter:
-        count(state().store, counter, -1, _IN_FLIGHT_SECONDS)
+        count(state().store, _folder(), counter, -1, _IN_FLIGHT_SECONDS)
 
 
 def _in_flight(name: str) -> int:

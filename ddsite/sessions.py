@@ -11,6 +11,7 @@ come from ddsite's own pages.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import secrets
@@ -111,11 +112,10 @@ def make_store(app: Flask) -> tuple[BaseCache, Callable[[], None]]:
     return FileSystemCache(session_folder(app), threshold=0, mode=0o600), lambda: None
 
 
-def count(store: BaseCache, key: str, delta: int, timeout: int) -> int:
+def count(store: BaseCache, folder: str, key: str, delta: int, timeout: int) -> int:
     """Add `delta` to the counter `key` (which expires after `timeout`); the new value.
 
-    Atomic on Redis (INCRBY); on the file store two workers counting the same key in the same
-    instant may miss one step, which costs a moment's wait at most (see sendonce.keep_unsent).
+    Atomic on both stores: INCRBY on Redis; on the file store, under a lock file in `folder`.
     """
     if isinstance(store, RedisCache):
         name = f"{store.key_prefix}{key}"
@@ -124,8 +124,11 @@ def count(store: BaseCache, key: str, delta: int, timeout: int) -> int:
         pipe.incrby(name, delta)
         pipe.expire(name, timeout)
         return int(pipe.execute()[0])
-    value = (store.get(key) or 0) + delta
-    store.set(key, value, timeout=timeout)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    with open(os.path.join(folder, "counters.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        value = (store.get(key) or 0) + delta
+        store.set(key, value, timeout=timeout)
     return value
 
 

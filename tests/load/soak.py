@@ -528,7 +528,8 @@ class Soak:
                                 "waiting", "ambiguous", "wrong"), 0)
         for entry in self.ledger.entries.values():
             times, last = landed.get(entry.marker, 0), entry.told[-1] if entry.told else "none"
-            if times > 1 or (times == 1 and last == "kept") or (times == 0 and last == "sent"):
+            if times > 1 or (times == 1 and last == "kept") or (times == 0 and last == "sent") \
+                    or (times == 0 and entry.restore_failed):
                 self.troubles.append(f"{entry.kind} {entry.marker} landed {times}x, told {entry.told} "
                                      f"{entry.ticket_id} {entry.trail}")
             if times > 1:
