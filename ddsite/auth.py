@@ -152,7 +152,7 @@ def intake(app_name: str, path: str | None = None):
     flood.check_intake(host)
     client = state().client(host, token)
     try:
-        user = client.me(app_name)
+        user = client.face(app_name).me()
     except TokenRejected:
         flood.count_failure(host)
         raise SessionEnded(host, app_name, ticket_in_context()) from None

@@ -9,7 +9,14 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import auth, flood, sendonce
-from .deskdirector.errors import DeskDirectorError, Forbidden, NotFound, TokenRejected, Unavailable
+from .deskdirector.errors import (
+    DeskDirectorError,
+    Forbidden,
+    NotFound,
+    TokenRejected,
+    Unavailable,
+    UnknownShape,
+)
 from .forms import too_large_message
 
 log = logging.getLogger(__name__)
@@ -21,6 +28,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(auth.SessionEnded, session_ended)
     for error_class, handler in ((TokenRejected, token_rejected), (Forbidden, forbidden),
                                  (NotFound, not_found), (Unavailable, unavailable),
+                                 (UnknownShape, unknown_shape),
                                  (DeskDirectorError, unexpected_upstream)):
         app.register_error_handler(error_class, _keeping_unsent_text(handler))
     app.register_error_handler(CSRFError, csrf_failed)
@@ -100,6 +108,17 @@ def unavailable(error: Unavailable):
     return _render(error.status_code, "DeskDirector is not answering", detail,
                    retry_url=retry_url, reopen_url=reopen_url, draft_saved=error.draft_saved,
                    sent=error.sent)
+
+
+def unknown_shape(error: UnknownShape):
+    log.warning("DeskDirector answered %s in an unknown shape: %s (HTTP %s, request id %s)",
+                error.operation, error.detail, error.upstream_status, error.request_id or "-")
+    return _render(502, "DeskDirector answered in a form ddsite does not know",
+                   f"ddsite asked DeskDirector for “{error.operation}” and could not read the "
+                   f"answer ({error.detail}). This DeskDirector may keep that operation "
+                   "elsewhere or speak another dialect: tell your administrator, who can set "
+                   "its path and dialect in DDSITE_ENDPOINTS_FILE.",
+                   draft_saved=error.draft_saved, sent=error.sent)
 
 
 def unexpected_upstream(error: DeskDirectorError):

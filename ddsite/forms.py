@@ -9,9 +9,17 @@ from collections.abc import Mapping
 from flask import current_app, request
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .auth import PageError
 from .deskdirector.errors import Invalid
@@ -80,9 +88,62 @@ def choices(refs: list[Ref], empty_label: str) -> list[SelectChoice]:
     return [SelectChoice("", empty_label)] + [SelectChoice(r.id, r.name) for r in refs]
 
 
-def int_or_none(value):
-    """Coerce a select's value: '' means nothing chosen."""
-    return None if value in (None, "") else int(value)
+def text_or_none(value):
+    """Coerce a select's value to text ('' means nothing chosen): ids compare by their text."""
+    return None if value in (None, "") else str(value)
+
+
+def _chosen(field, text):
+    """The id DeskDirector gave for the choice whose text is `text` (None when not offered)."""
+    return next((c.value for c in field.choices or () if c.value != "" and str(c.value) == text),
+                None)
+
+
+class RefField(SelectField):
+    """A select over one of DeskDirector's look-up lists; `chosen` is the id as DeskDirector
+    wrote it (a number or a string), so it goes back out unchanged."""
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        super().__init__(label, validators, coerce=text_or_none, **kwargs)
+
+    @property
+    def chosen(self):
+        """The chosen item's id, or None."""
+        return _chosen(self, self.data)
+
+    def id_for(self, text: str | None):
+        """The id as DeskDirector wrote it for the choice `text` (None for none, or not offered)."""
+        return None if text is None else _chosen(self, text)
+
+    def offer(self, ref: Ref | None) -> None:
+        """Add `ref` to the choices when the list left it out (a ticket's current value)."""
+        if ref is not None and ref.id is not None and _chosen(self, str(ref.id)) is None:
+            self.choices = [*self.choices, SelectChoice(ref.id, ref.name)]
+
+
+class RefsField(SelectMultipleField):
+    """Several items of a look-up list as checkboxes; `chosen` lists their ids as written."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        super().__init__(label, validators, coerce=str, **kwargs)
+
+    @property
+    def chosen(self) -> list:
+        """The chosen items' ids."""
+        return [_chosen(self, text) for text in self.data or () if _chosen(self, text) is not None]
+
+    def id_for(self, text: str):
+        """The id as DeskDirector wrote it for the choice `text` (None when not offered)."""
+        return _chosen(self, text)
+
+    def offer(self, refs: list[Ref]) -> None:
+        """Add any of `refs` the list left out."""
+        known = {str(c.value) for c in self.choices or ()}
+        self.choices = [*self.choices, *(SelectChoice(r.id, r.name) for r in refs
+                                         if r.id is not None and str(r.id) not in known)]
 
 
 class ListFilterForm(FlaskForm):
@@ -135,14 +196,18 @@ def note_field(label: str) -> TextAreaField:
 
 
 def apply_field_errors(form: FlaskForm, error: Invalid, fields: Mapping[str, str]) -> None:
-    """Put DeskDirector's field messages on the form's fields; the rest go to the form itself."""
+    """Put DeskDirector's field messages on the form's fields; the rest go to the form itself.
+
+    The client names fields as its faces' arguments; `fields` maps those to the form's fields
+    where the two differ.
+    """
     placed = False
-    for upstream_name, messages in error.field_errors.items():
-        field = getattr(form, fields.get(upstream_name, ""), None)
-        if field is not None:
+    for name, messages in error.field_errors.items():
+        field = form._fields.get(fields.get(name, name))
+        if field is not None and not isinstance(field, HiddenField):
             field.errors = [*field.errors, *messages]
             placed = True
         else:
-            form.form_errors.extend(f"{upstream_name}: {m}" for m in messages)
+            form.form_errors.extend(f"{name}: {m}" for m in messages)
     if not placed and not form.form_errors:
         form.form_errors.append(f"DeskDirector did not accept this: {error.message}")

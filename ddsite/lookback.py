@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from .deskdirector.client import Client
+from .deskdirector.faces import PortalFace, TechFace
 from .deskdirector.models import Note, Person, TicketSummary, User
 
 _TAG = re.compile(r"<[^>]+>")
@@ -39,10 +39,10 @@ def written_by(person: Person | None, user: User) -> bool:
     return any(same_id(person.id, mine) for mine in (user.id, user.contact_id, user.member_id))
 
 
-def note_by(api: Client, app: str, ticket_id: int, text: str, user: User,
+def note_by(face: PortalFace | TechFace, ticket_id: int, text: str, user: User,
             since: datetime) -> Note | None:
     """The user's note with this text on the ticket, written since `since` (latest first)."""
-    ticket = api.ticket(app, ticket_id)
+    ticket = face.ticket(ticket_id)
     for note in reversed(ticket.notes):
         if note.created_on and note.created_on < since:
             continue
@@ -51,9 +51,10 @@ def note_by(api: Client, app: str, ticket_id: int, text: str, user: User,
     return None
 
 
-def request_by(api: Client, summary: str, user: User, since: datetime) -> TicketSummary | None:
+def request_by(portal: PortalFace, summary: str, user: User,
+               since: datetime) -> TicketSummary | None:
     """The contact's request with this summary, raised since `since`."""
-    page = api.tickets("portal", status="any", search=summary[:100], order_by="activity", take=20)
+    page = portal.tickets(status="any", search=summary[:100], sort="activity", take=20)
     for row in page.items:
         if row.created_on and row.created_on < since:
             continue

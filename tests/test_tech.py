@@ -389,6 +389,17 @@ def test_quick_action_on_a_missing_ticket(agent, dd):
     assert agent.get("/tech/tickets/999/take").status_code == 404
 
 
+def test_refusal_of_the_assignees_lands_on_their_field(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.PATCH, API + "/tickets/1005", status=422,
+           json={"message": "Invalid", "errors": {"AssignedAgents": ["Priya is on leave."]}})
+    response = _update(agent, dd, page, {"assignees": ["5"]})
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert '<ul class="errors"><li>Priya is on leave.</li></ul>' in text
+    assert "assignees: Priya" not in text  # on the field, not in the form's own errors
+
+
 # ---- hardening: tampered remembered values, redirect targets checked before the change -----
 @pytest.mark.parametrize("loaded", ["²", "٣", "1,,2", "-1", "2 ,5", "x"])
 def test_tampered_remembered_assignees_are_refused_with_a_message(agent, dd, loaded):

@@ -13,10 +13,8 @@ from .forms import NewRequestForm, ReplyForm, TicketFilterForm
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 auth.protect(bp, "portal")
 
-# DeskDirector's field names → ours, for putting its messages on the right field.
-REPLY_FIELDS = {"note": "note"}
-REQUEST_FIELDS = {"summary": "summary", "description": "description",
-                  "requestType": "request_type", "priority": "priority"}
+# The faces' argument names → the form's field names, where they differ.
+REPLY_FIELDS = {"text": "note"}
 
 
 @bp.get("/")
@@ -32,8 +30,8 @@ def tickets():
     chosen = filters.values()
     page_wanted = chosen.pop("page")
     skip, take = page_window(page_wanted)
-    page = auth.api().tickets("portal", status=chosen["status"], search=chosen["q"],
-                              order_by="activity", skip=skip, take=take)
+    page = auth.api().portal.tickets(status=chosen["status"], search=chosen["q"],
+                                     sort="activity", skip=skip, take=take)
     return render_template("portal/tickets.html", page=page, filters=filters,
                            page_wanted=page_wanted, me=auth.current_user().contact_id, **chosen)
 
@@ -48,7 +46,7 @@ def ticket(ticket_id: int):
         sent = sendonce.send(form, _reply(ticket_id, form.note.data))
         if sent:
             return sent
-    details = auth.api().ticket("portal", ticket_id)
+    details = auth.api().portal.ticket(ticket_id)
     return render_template("portal/ticket.html", ticket=details, form=sendonce.prepare(form),
                            portal_url=auth.return_url(auth.tenant(), "portal", ticket_id)
                            ), _status(form)
@@ -60,49 +58,49 @@ def new_request():
     if request.form.get("discard"):
         return sendonce.discarded(url_for(".new_request"))
     api = auth.api()
-    choices = api.parallel(request_types=lambda: api.lookup("portal.request_types"),
-                           priorities=lambda: _priorities_if_allowed(api))
+    choices = api.parallel(request_types=api.portal.request_types,
+                           priorities=lambda: _priorities_if_allowed(api.portal))
     form = NewRequestForm().with_choices(choices["request_types"], choices["priorities"])
     if form.validate_on_submit():
         created = sendonce.send(form, _new_request(form))
         if created:
             return created
     if request.method == "GET" and request.args.get("follow_up", "").isdigit():
-        form.follow_up(api.ticket("portal", int(request.args["follow_up"])))
+        form.follow_up(api.portal.ticket(int(request.args["follow_up"])))
     return render_template("portal/new.html", form=sendonce.prepare(form)), _status(form)
 
 
 def _reply(ticket_id: int, text: str) -> Sending:
-    api, me = auth.api(), auth.current_user()
+    portal, me = auth.api().portal, auth.current_user()
     return Sending(
-        send=lambda: api.add_note("portal", ticket_id, text),
-        find=lambda since: lookback.note_by(api, "portal", ticket_id, text, me, since),
+        send=lambda: portal.add_note(ticket_id, text),
+        find=lambda since: lookback.note_by(portal, ticket_id, text, me, since),
         done=lambda note: _done("Your reply was sent.", _note_url(ticket_id, note)),
         fields=REPLY_FIELDS, repeat_text=text)
 
 
 def _new_request(form: NewRequestForm) -> Sending:
-    api, me = auth.api(), auth.current_user()
-    priority = form.priority.data if "priority" in form else None
+    portal, me = auth.api().portal, auth.current_user()
+    priority = form.priority.chosen if "priority" in form else None
     return Sending(
-        send=lambda: api.create_ticket(summary=form.summary.data,
-                                       description=form.description.data or "",
-                                       request_type_id=form.request_type.data,
-                                       priority_id=priority),
-        find=lambda since: lookback.request_by(api, form.summary.data, me, since),
+        send=lambda: portal.create_ticket(summary=form.summary.data,
+                                          description=form.description.data or "",
+                                          request_type=form.request_type.chosen,
+                                          priority=priority),
+        find=lambda since: lookback.request_by(portal, form.summary.data, me, since),
         done=lambda ticket: _done(f"Your request #{ticket.id} was raised.",
-                                  url_for(".ticket", ticket_id=ticket.id)),
-        fields=REQUEST_FIELDS)
+                                  url_for(".ticket", ticket_id=ticket.id)))
 
 
 def _note_url(ticket_id: int, note) -> str:
-    anchor = f"note-{note.id}" if note.id is not None else "latest"
+    """The ticket at the note just sent (DeskDirector may answer without the note)."""
+    anchor = f"note-{note.id}" if note is not None and note.id is not None else "latest"
     return url_for(".ticket", ticket_id=ticket_id, _anchor=anchor)
 
 
-def _priorities_if_allowed(api):
+def _priorities_if_allowed(portal):
     try:
-        return api.lookup("portal.priorities")
+        return portal.priorities()
     except Forbidden:
         return None  # this contact may not choose a priority
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField
+from wtforms import HiddenField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..deskdirector.models import Ref, Ticket
-from ..forms import ListFilterForm, OnceForm, note_field
+from ..forms import ListFilterForm, OnceForm, RefField, RefsField, choices, note_field
 from .merge import Fields
 
-VIEWS = {  # queue view → (status, assigned) as DeskDirector's list takes them
+VIEWS = {  # queue view → (status, assigned), in the words of api.tech.tickets
     "mine": ("open", "me"),
     "unassigned": ("open", "unassigned"),
     "open": ("open", "any"),
@@ -22,8 +19,6 @@ VIEWS = {  # queue view → (status, assigned) as DeskDirector's list takes them
 }
 VIEW_CHOICES = [SelectChoice("mine", "Assigned to me"), SelectChoice("unassigned", "Unassigned"),
                 SelectChoice("open", "All open"), SelectChoice("closed", "Closed")]
-# An agent id as the form remembers it: ASCII digits ("²" is a digit to Python).
-_ASCII_ID = re.compile(r"[0-9]+")
 SORT_CHOICES = [SelectChoice("activity", "Last activity"), SelectChoice("priority", "Priority"),
                 SelectChoice("age", "Oldest first")]
 
@@ -44,50 +39,41 @@ class NoteForm(OnceForm):
                                      SelectChoice("public", "Public (the contact sees it)")])
 
 
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices as a list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def id_or_none(value):
-    """Coerce a select's value to an id string ('' means nothing chosen)."""
-    return None if value in (None, "") else str(value)
-
-
-def id_choices(refs: list[Ref], empty_label: str | None = None) -> list[SelectChoice]:
-    """Select choices keyed by the id as a string (DeskDirector sends numbers or strings)."""
-    lead = [SelectChoice("", empty_label)] if empty_label is not None else []
-    return lead + [SelectChoice(str(r.id), r.name) for r in refs]
-
-
 class UpdateForm(OnceForm):
-    """Status, priority and assignees, with what they were when the form was loaded."""
+    """Status, priority and assignees, with what they were when the form was loaded.
 
-    status = SelectField("Status", coerce=id_or_none, validators=[DataRequired("Choose a status.")])
-    priority = SelectField("Priority", coerce=id_or_none, validators=[Optional()])
-    assignees = MultiCheckboxField("Assigned agents", coerce=str)
+    Values are compared as text, so an instance that writes ids as strings ("21") and one that
+    writes numbers (21) behave the same; what goes out is the id as DeskDirector wrote it.
+    """
+
+    status = RefField("Status", validators=[DataRequired("Choose a status.")])
+    priority = RefField("Priority", validators=[Optional()])
+    assignees = RefsField("Assigned agents")
     loaded_modified_on = HiddenField()
     loaded_status = HiddenField()
     loaded_priority = HiddenField()
     loaded_assignees = HiddenField()
 
-    def with_choices(self, statuses: list[Ref], priorities: list[Ref], agents: list[Ref]):
-        """Fill the choices from DeskDirector's own lists."""
-        self.status.choices = id_choices(statuses, "Choose…")
-        self.priority.choices = id_choices(priorities, "No priority")
-        self.assignees.choices = id_choices(agents)
-        # Each id as DeskDirector wrote it (number or string), to send it back the same way.
-        self.upstream_ids = {str(r.id): r.id for r in [*statuses, *priorities, *agents]}
+    def with_choices(self, statuses: list[Ref], priorities: list[Ref], agents: list[Ref],
+                     ticket: Ticket | None = None):
+        """Fill the choices from DeskDirector's own lists (plus the ticket's current values,
+        should a list leave one out, so loading the form never drops them)."""
+        self.status.choices = choices(statuses, "Choose…")
+        self.priority.choices = choices(priorities, "No priority")
+        self.assignees.choices = [SelectChoice(a.id, a.name) for a in agents]
+        if ticket is not None:
+            self.status.offer(ticket.status)
+            self.priority.offer(ticket.priority)
+            self.assignees.offer(ticket.assigned_agents)
         return self
 
     def validate(self, extra_validators=None) -> bool:
         """The agent's choices, and the remembered values the page itself wrote."""
         valid = super().validate(extra_validators)
-        loaded = self.loaded_assignees.data.split(",") if self.loaded_assignees.data else []
-        # ASCII digits, or an id DeskDirector itself offered (its ids may be strings).
-        if not all(_ASCII_ID.fullmatch(i) or i in self.upstream_ids for i in loaded):
+        # The page writes only ids of agents it offers (the ticket's own are always offered),
+        # comma separated; anything else ("²", "-1", "1,,2") was not written by it.
+        offered = {str(choice.value) for choice in self.assignees.choices or ()}
+        if any(i not in offered for i in self.loaded_assignee_ids()):
             self.form_errors.append("The form was changed outside this page, so nothing was sent. "
                                     "Reload the page and make your changes again.")
             return False
@@ -99,7 +85,7 @@ class UpdateForm(OnceForm):
         self.remember(ticket)
 
     def show(self, values: Fields) -> None:
-        """Put these values in the form's fields."""
+        """Put these values (ids as text) in the form's fields."""
         self.status.data, self.priority.data = values.status, values.priority
         self.assignees.data = list(values.assignees)
 
@@ -111,22 +97,23 @@ class UpdateForm(OnceForm):
         self.loaded_priority.data = loaded.priority or ""
         self.loaded_assignees.data = ",".join(loaded.assignees)
 
+    def loaded_assignee_ids(self) -> list[str]:
+        """The assignees' ids (as text) when the form was loaded."""
+        loaded = self.loaded_assignees.data or ""
+        return loaded.split(",") if loaded else []
+
     def loaded(self) -> Fields:
         """The values the agent saw when the form was loaded."""
         return Fields.of(self.loaded_status.data, self.loaded_priority.data,
-                         self.loaded_assignees.data.split(","))
+                         self.loaded_assignee_ids())
 
     def wanted(self) -> Fields:
         """The values the agent chose."""
         return Fields.of(self.status.data, self.priority.data, self.assignees.data or [])
 
-    def upstream_id(self, value: str | None):
-        """An id as DeskDirector wrote it."""
-        return None if value is None else self.upstream_ids.get(value, value)
-
 
 def fields_of(ticket: Ticket) -> Fields:
-    """A ticket's updatable fields as ids."""
+    """A ticket's updatable fields, ids as text."""
     return Fields.of(ticket.status.id if ticket.status else None,
                      ticket.priority.id if ticket.priority else None,
                      [a.id for a in ticket.assigned_agents])

@@ -8,10 +8,9 @@ from flask import flash, redirect, url_for
 from werkzeug.wrappers import Response
 
 from .. import sendonce
-from ..deskdirector.client import Client
 from ..deskdirector.errors import Forbidden
-from ..deskdirector.models import Ticket, User
-from ..lookback import same_id
+from ..deskdirector.faces import TechFace
+from ..deskdirector.models import Id, Ticket, User
 from ..sendonce import Sending
 from .forms import UpdateForm, fields_of
 from .merge import Clash, merge
@@ -27,8 +26,7 @@ class Outcome:
     conflict: list[str] = field(default_factory=list)
 
 
-def apply(api: Client, ticket_id: int, current: Ticket, form: UpdateForm,
-          fields: dict[str, str]) -> Outcome:
+def apply(tech: TechFace, ticket_id: int, current: Ticket, form: UpdateForm) -> Outcome:
     """PATCH what the agent changed onto the ticket as it is now; when someone else changed the
     same field meanwhile, send nothing and show both values for the agent to choose."""
     result = merge(form.loaded(), form.wanted(), fields_of(current))
@@ -41,7 +39,7 @@ def apply(api: Client, ticket_id: int, current: Ticket, form: UpdateForm,
     if not result.changes:
         flash("Nothing was changed, so nothing was sent.", "info")
         return Outcome(response=redirect(target, code=303))
-    body = patch_body(form, result.changes)
+    changes = upstream_changes(form, result.changes)
     moved = current.raw_modified_on != form.loaded_modified_on.data
 
     def updated(_ticket) -> str:
@@ -50,20 +48,20 @@ def apply(api: Client, ticket_id: int, current: Ticket, form: UpdateForm,
         return target
 
     return Outcome(response=sendonce.send(form, Sending(
-        send=lambda: api.update_ticket(ticket_id, body), done=updated, fields=fields)))
+        send=lambda: tech.update_ticket(ticket_id, **changes), done=updated)))
 
 
-def patch_body(form: UpdateForm, changes: dict) -> dict:
-    """The merge-patch body for the merged changes, ids as DeskDirector wrote them."""
-    body: dict = {}
+def upstream_changes(form: UpdateForm, changes: dict) -> dict:
+    """The merged changes by the names `api.tech.update_ticket` takes, ids as DeskDirector wrote
+    them (a priority of None clears it)."""
+    upstream: dict = {}
     if "status" in changes:
-        body["status"] = {"id": form.upstream_id(changes["status"])}
+        upstream["status"] = form.status.id_for(changes["status"])
     if "priority" in changes:
-        priority = form.upstream_id(changes["priority"])
-        body["priority"] = None if priority is None else {"id": priority}
+        upstream["priority"] = form.priority.id_for(changes["priority"])
     if "assignees" in changes:
-        body["assignedAgents"] = [{"id": form.upstream_id(i)} for i in changes["assignees"]]
-    return body
+        upstream["assignees"] = [form.assignees.id_for(i) for i in changes["assignees"]]
+    return upstream
 
 
 def describe_clashes(form: UpdateForm, clashes: list[Clash]) -> list[str]:
@@ -84,25 +82,28 @@ def _labels(choices) -> list[tuple[str, str]]:
     return [(str(c.value), c.label) for c in choices]
 
 
-def quick_action(api: Client, ticket_id: int, action: str, me: User) -> str:
+def quick_action(tech: TechFace, ticket_id: int, action: str, me: User) -> str:
     """Take (assign to me) or close a ticket; returns what happened, in words."""
-    current = api.ticket("tech", ticket_id)
+    current = tech.ticket(ticket_id)
     if action == "take":
         if me.member_id is None:
             raise Forbidden("DeskDirector did not say which agent you are, so the ticket cannot "
                             "be assigned to you.")
         assigned = [a.id for a in current.assigned_agents]
-        if any(same_id(me.member_id, agent) for agent in assigned):
+        if me.member_id in assigned:
             return f"#{ticket_id} is already assigned to you."
-        api.update_ticket(ticket_id, {"assignedAgents": [{"id": i} for i in [*assigned, me.member_id]]})
+        mine = Id.like(me.member_id, next(iter(current.ids()), None))
+        tech.update_ticket(ticket_id, assignees=[*assigned, mine])
         return f"#{ticket_id} is now assigned to you."
-    statuses = api.statuses()
+    if current.is_closed:
+        return f"#{ticket_id} is already closed."
+    statuses = tech.statuses(queue=current.queue)
     closing = [s for s in statuses if s.is_closed] or [s for s in statuses
                                                         if s.name.lower() == "closed"]
     if not closing:
-        raise Forbidden("DeskDirector has no status that closes a ticket.")
+        raise Forbidden("DeskDirector has no status that closes this ticket.")
     if current.status and current.status.id in {s.id for s in closing}:
         return f"#{ticket_id} is already closed."
     chosen = next((s for s in closing if s.name.lower() == "closed"), closing[0])
-    api.update_ticket(ticket_id, {"status": {"id": chosen.id}})
+    tech.update_ticket(ticket_id, status=chosen.id)
     return f"#{ticket_id} was closed ({chosen.name})."

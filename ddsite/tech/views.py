@@ -16,8 +16,8 @@ from .forms import VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
 bp = Blueprint("tech", __name__, url_prefix="/tech")
 auth.protect(bp, "tech")
 
-NOTE_FIELDS = {"note": "note", "isInternal": "visibility"}
-UPDATE_FIELDS = {"status": "status", "priority": "priority", "assignedAgents": "assignees"}
+# The faces' argument names → the form's field names, where they differ.
+NOTE_FIELDS = {"text": "note", "internal": "visibility"}
 
 
 @bp.get("/")
@@ -34,8 +34,8 @@ def queue():
     status, assigned = VIEWS[chosen["view"]]
     page_wanted = chosen.pop("page")
     skip, take = page_window(page_wanted)
-    page = auth.api().tickets("tech", status=status, assigned=assigned, search=chosen["q"],
-                              order_by=chosen["sort"], skip=skip, take=take)
+    page = auth.api().tech.tickets(status=status, assigned=assigned, search=chosen["q"],
+                                   sort=chosen["sort"], skip=skip, take=take)
     stale_before = datetime.now(UTC) - timedelta(days=current_app.config["STALE_DAYS"])
     return render_template("tech/queue.html", page=page, filters=filters, stale_before=stale_before,
                            me=auth.current_user().member_id, action_form=ConfirmForm(),
@@ -47,28 +47,26 @@ def ticket(ticket_id: int):
     """A ticket with internal notes, the note form and the update form."""
     if request.form.get("discard"):
         return sendonce.discarded(url_for(".ticket", ticket_id=ticket_id))
-    api = auth.api()
-    page = api.parallel(ticket=lambda: api.ticket("tech", ticket_id), statuses=api.statuses,
-                        priorities=lambda: api.lookup("tech.priorities"),
-                        agents=lambda: api.lookup("tech.agents"))
+    tech = auth.api().tech
+    page = tech.ticket_with_choices(ticket_id)
     submitted = request.form.get("form_name") if request.method == "POST" else None
     note_form = NoteForm(formdata=request.form if submitted == "note" else None)
     update_form = UpdateForm(formdata=request.form if submitted == "update" else None).with_choices(
-        page["statuses"], page["priorities"], page["agents"])
+        page.statuses, page.priorities, page.agents, page.ticket)
     response, conflict = None, []
     if submitted == "note" and note_form.validate():
         response = sendonce.send(note_form, _note(ticket_id, note_form))
     elif submitted == "update" and update_form.validate():
-        outcome = updates.apply(api, ticket_id, page["ticket"], update_form, UPDATE_FIELDS)
+        outcome = updates.apply(tech, ticket_id, page.ticket, update_form)
         response, conflict = outcome.response, outcome.conflict
     if response:
         return response
     if submitted != "update":
-        update_form.load(page["ticket"])
+        update_form.load(page.ticket)
     status = 409 if conflict or note_form.repeat_of else (
         422 if note_form.errors or update_form.errors else 200)
     return render_template(
-        "tech/ticket.html", ticket=page["ticket"], note_form=sendonce.prepare(note_form, "note"),
+        "tech/ticket.html", ticket=page.ticket, note_form=sendonce.prepare(note_form, "note"),
         update_form=sendonce.prepare(update_form, "update"), conflict=conflict,
         portal_url=auth.return_url(auth.tenant(), "tech", ticket_id)), status
 
@@ -89,22 +87,22 @@ def _quick_action(ticket_id: int, action: str):
     form = ConfirmForm()
     back = local_target(request.args.get("next"), "/tech/", url_for(".queue"))
     if request.method == "POST" and form.validate() and form.confirmed.data == "yes":
-        message = updates.quick_action(auth.api(), ticket_id, action, auth.current_user())
+        message = updates.quick_action(auth.api().tech, ticket_id, action, auth.current_user())
         flash(message, "success")
         return redirect(back, code=303)
-    details = auth.api().ticket("tech", ticket_id)
+    details = auth.api().tech.ticket(ticket_id)
     return render_template("tech/confirm.html", ticket=details, action=action, form=form,
                            back=back)
 
 
 def _note(ticket_id: int, form: NoteForm) -> Sending:
-    api, me, text = auth.api(), auth.current_user(), form.note.data
+    tech, me, text = auth.api().tech, auth.current_user(), form.note.data
     return Sending(
-        send=lambda: api.add_note("tech", ticket_id, text,
-                                  internal=form.visibility.data == "internal"),
-        find=lambda since: lookback.note_by(api, "tech", ticket_id, text, me, since),
+        send=lambda: tech.add_note(ticket_id, text, internal=form.visibility.data == "internal"),
+        find=lambda since: lookback.note_by(tech, ticket_id, text, me, since),
         done=lambda note: _done("Your note was added.", ticket_id,
-                                f"note-{note.id}" if note.id is not None else "latest"),
+                                f"note-{note.id}" if note is not None and note.id is not None
+                                else "latest"),
         fields=NOTE_FIELDS, repeat_text=text)
 
 
