@@ -334,24 +334,13 @@ def test_second_submit_waits_for_the_first_and_sends_when_the_first_failed(app, 
     assert "already sent" not in page and "Twice</textarea>" not in page
 
 
-def test_second_submit_whose_reads_fail_while_the_first_sends_reports_the_first(app, contact, dd):
-    """Not "not sent, kept" for a form the first click is sending (and then sends)."""
+def _two_submits_of_a_new_request(app, contact, dd, *, request_types, create, second_goes):
+    """One new-request form sent twice at once (the second once `second_goes` is set), with
+    DeskDirector's request types and ticket creation answered by the given callbacks."""
     from .test_portal import _lookups
 
     _lookups(dd)
     fields = form_fields(contact.get("/portal/new").get_data(as_text=True))
-    reads = []
-    arrived = threading.Event()
-
-    def request_types(request):
-        reads.append(1)
-        return (200, {}, '[{"id": 1, "name": "Hardware"}]') if len(reads) == 1 else (503, {}, "{}")
-
-    def create(request):
-        arrived.set()
-        time.sleep(0.3)
-        return 201, {}, json.dumps(ticket(1092))
-
     dd.add_callback(responses.GET, HOST + "/api/v4/portal/request-types", callback=request_types)
     dd.add(responses.GET, HOST + "/api/v4/portal/priorities", json=[{"id": 3, "name": "High"}])
     dd.add_callback(responses.POST, TICKETS, callback=create)
@@ -359,12 +348,33 @@ def test_second_submit_whose_reads_fail_while_the_first_sends_reports_the_first(
     first = []
     thread = threading.Thread(target=lambda: first.append(contact.post("/portal/new", data=data)))
     thread.start()
-    arrived.wait(5)
+    second_goes.wait(5)
     second_browser = app.test_client()
     second_browser.set_cookie("ddsite_session", contact.get_cookie("ddsite_session").value)
     second = second_browser.post("/portal/new", data=data)
     thread.join()
-    assert first[0].status_code == 303
+    return first[0], second
+
+
+HARDWARE = (200, {}, '[{"id": 1, "name": "Hardware"}]')
+
+
+def test_second_submit_whose_reads_fail_while_the_first_sends_reports_the_first(app, contact, dd):
+    """Not "not sent, kept" for a form the first click is sending (and then sends)."""
+    reads, sending = [], threading.Event()
+
+    def create(request):
+        sending.set()
+        time.sleep(0.3)
+        return 201, {}, json.dumps(ticket(1092))
+
+    def request_types(request):
+        reads.append(1)
+        return HARDWARE if len(reads) == 1 else (503, {}, "{}")  # the second click's read fails
+
+    first, second = _two_submits_of_a_new_request(
+        app, contact, dd, create=create, second_goes=sending, request_types=request_types)
+    assert first.status_code == 303
     text = second.get_data(as_text=True)
     assert second.status_code == 502 and "had already reached DeskDirector, so nothing was sent again" in text
     assert "It was not sent" not in text and _posts(dd) == 1
@@ -372,12 +382,7 @@ def test_second_submit_whose_reads_fail_while_the_first_sends_reports_the_first(
 
 def test_second_submit_whose_reads_fail_before_the_first_sends_waits_for_it(app, contact, dd):
     """Both halves of a double click still reading: the failing one waits for its twin."""
-    from .test_portal import _lookups
-
-    _lookups(dd)
-    fields = form_fields(contact.get("/portal/new").get_data(as_text=True))
-    reads = []
-    first_reading = threading.Event()
+    reads, first_reading = [], threading.Event()
 
     def request_types(request):
         reads.append(1)
@@ -385,21 +390,12 @@ def test_second_submit_whose_reads_fail_before_the_first_sends_waits_for_it(app,
             return 503, {}, "{}"
         first_reading.set()
         time.sleep(0.3)  # the first click's read is slow; the second click's fails meanwhile
-        return 200, {}, '[{"id": 1, "name": "Hardware"}]'
+        return HARDWARE
 
-    dd.add_callback(responses.GET, HOST + "/api/v4/portal/request-types", callback=request_types)
-    dd.add(responses.GET, HOST + "/api/v4/portal/priorities", json=[{"id": 3, "name": "High"}])
-    dd.add(responses.POST, TICKETS, status=201, json=ticket(1093))
-    data = {**fields, "summary": "Clicked twice, read slowly", "request_type": "1"}
-    first = []
-    thread = threading.Thread(target=lambda: first.append(contact.post("/portal/new", data=data)))
-    thread.start()
-    first_reading.wait(5)
-    second_browser = app.test_client()
-    second_browser.set_cookie("ddsite_session", contact.get_cookie("ddsite_session").value)
-    second = second_browser.post("/portal/new", data=data)
-    thread.join()
-    assert first[0].status_code == 303 and _posts(dd) == 1
+    first, second = _two_submits_of_a_new_request(
+        app, contact, dd, request_types=request_types, second_goes=first_reading,
+        create=lambda request: (201, {}, json.dumps(ticket(1093))))
+    assert first.status_code == 303 and _posts(dd) == 1
     assert "had already reached DeskDirector" in second.get_data(as_text=True)
 
 
@@ -427,6 +423,17 @@ def test_a_send_whose_worker_died_is_looked_up_not_repeated(app, contact, dd, cl
     assert _posts(dd) == 0
 
 
+def _draft_open_in_two_sessions(app, dd, clock, text: str) -> tuple[list, list[str]]:
+    """A contact's reply kept as a draft, then the ticket opened in two new sessions of theirs."""
+    _write_then_expire(app.test_client(), dd, clock, text)
+    browsers, pages = [app.test_client(), app.test_client()], []
+    for browser in browsers:
+        sign_in(browser, dd, "portal")
+        dd.add(responses.GET, TICKETS + "/1005", json=ticket())
+        pages.append(browser.get("/portal/tickets/1005").get_data(as_text=True))
+    return browsers, pages
+
+
 def test_the_sent_form_with_other_words_is_a_new_message(contact, dd):
     """Back, edit, Send: not "already sent" (that would drop the new words)."""
     fields = _open(contact, dd)
@@ -441,14 +448,7 @@ def test_the_sent_form_with_other_words_is_a_new_message(contact, dd):
 
 def test_a_draft_rewritten_in_another_session_keeps_both_texts(app, dd, clock):
     """Two sessions of one contact: one sends the restored draft rewritten, the other the draft."""
-    first = app.test_client()
-    _write_then_expire(first, dd, clock, "The kept words")
-    browsers = [app.test_client(), app.test_client()]
-    pages = []
-    for browser in browsers:
-        sign_in(browser, dd, "portal")
-        dd.add(responses.GET, TICKETS + "/1005", json=ticket())
-        pages.append(browser.get("/portal/tickets/1005").get_data(as_text=True))
+    browsers, pages = _draft_open_in_two_sessions(app, dd, clock, "The kept words")
     dd.add(responses.POST, TICKETS + "/1005/notes", json={"id": 63}, status=201)
     dd.add(responses.POST, TICKETS + "/1005/notes", json={"id": 64}, status=201)
     rewritten = browsers[0].post("/portal/tickets/1005", data={**form_fields(pages[0]), "note": "Rewritten"})
@@ -476,14 +476,7 @@ def test_already_sent_form_sent_again_after_expiry_is_not_kept_as_a_draft(client
 
 def test_a_users_draft_is_sent_once_from_two_sessions(app, dd, clock):
     """Drafts belong to the user; both sessions see it with its key, only one can send it."""
-    first = app.test_client()
-    _write_then_expire(first, dd, clock, "Kept for later")
-    browsers = [app.test_client(), app.test_client()]
-    pages = []
-    for browser in browsers:
-        sign_in(browser, dd, "portal")
-        dd.add(responses.GET, TICKETS + "/1005", json=ticket())
-        pages.append(browser.get("/portal/tickets/1005").get_data(as_text=True))
+    browsers, pages = _draft_open_in_two_sessions(app, dd, clock, "Kept for later")
     assert all("Kept for later</textarea>" in page for page in pages)
     assert form_fields(pages[0])["form_key"] == form_fields(pages[1])["form_key"]
     dd.add(responses.POST, TICKETS + "/1005/notes", json={"id": 48}, status=201)
