@@ -147,7 +147,8 @@ def _finished(name: str, attempt: int, sending: Sending, made: Any,
     _save(name, "sent", attempt, target=target)
     if sending.repeat_text:
         state().store.set(_repeat_name(sending.repeat_text), time.time(), timeout=REPEAT_SECONDS)
-    _discard_kept(request.form.get("form_name", ""), request.form.get("form_key", ""))
+    # Its own draft goes; a draft of another key (another session of the user) stays.
+    discard(request.form.get("form_name", ""), request.form.get("form_key", ""))
     return redirect(target, code=303)
 
 
@@ -296,17 +297,38 @@ def _draft_name(endpoint: str, view_args: Mapping[str, Any] | None, form_name: s
 def keep(form: MultiDict) -> bool:
     """Keep what the user wrote in this POST as a draft, with its key; True when kept.
 
-    Nothing is kept when there is nothing written, or when this form was already sent.
+    Nothing is kept when there is nothing written, or when this form was already sent. Each
+    key has its own draft, so two sessions of one user writing on the same page keep both.
     """
     content = {k: v if len(v) > 1 else v[0] for k, v in form.lists() if k not in _NOT_CONTENT}
     if not request.endpoint or not any(str(v).strip() for v in content.values()):
         return False
     if sent_already(form):
         return False
-    name = _draft_name(request.endpoint, request.view_args, form.get("form_name", ""))
-    state().store.set(name, {"fields": content, "form_key": form.get("form_key") or ""},
-                      timeout=current_app.config["DRAFT_LIFETIME"])
+    slot = _draft_name(request.endpoint, request.view_args, form.get("form_name", ""))
+    drafts = _drafts(slot)
+    drafts[form.get("form_key") or ""] = {"fields": content, "at": time.time()}
+    _save_drafts(slot, drafts)
     return True
+
+
+def _drafts(slot: str) -> dict[str, dict]:
+    """The drafts of one form on one page, by form key."""
+    data = state().store.get(slot)
+    if not isinstance(data, dict):
+        return {}
+    if not isinstance(data.get("drafts"), dict):  # one draft, as stored before drafts had keys
+        return {"": {"fields": data, "at": 0}}
+    return data["drafts"]
+
+
+def _save_drafts(slot: str, drafts: dict[str, dict]) -> None:
+    # Read, change, write: two sessions of one user keeping a draft of the same form in the
+    # same instant may keep only one of them; anything slower keeps both.
+    if drafts:
+        state().store.set(slot, {"drafts": drafts}, timeout=current_app.config["DRAFT_LIFETIME"])
+    else:
+        state().store.delete(slot)
 
 
 def keep_unsent(error: DeskDirectorError) -> None:
@@ -351,24 +373,26 @@ def _in_flight(name: str) -> int:
 
 
 def restore(form_name: str = "") -> dict | None:
-    """The draft for a form on this page (pages with two forms name them), if one is waiting."""
-    data = state().store.get(_draft_name(request.endpoint, request.view_args, form_name))
-    if not isinstance(data, dict) or not isinstance(data.get("fields"), dict):
-        return None
-    return data
+    """The newest draft of a form on this page (pages with two forms name them) that was not
+    sent meanwhile, as {"fields", "form_key"}; drafts that were sent are dropped."""
+    slot = _draft_name(request.endpoint, request.view_args, form_name)
+    drafts = _drafts(slot)
+    for key in sorted(drafts, key=lambda k: drafts[k].get("at", 0), reverse=True):
+        fields = drafts[key].get("fields")
+        record = _record(_name(key)) if key else None
+        if isinstance(fields, dict) and not _sent_with(record, _fingerprint(fields)):
+            return {"fields": fields, "form_key": key, "record": record}
+        del drafts[key]
+        _save_drafts(slot, drafts)
+    return None
 
 
-def discard(form_name: str = "") -> None:
-    """Delete the draft for a form on this page (the user threw it away)."""
-    state().store.delete(_draft_name(request.endpoint, request.view_args, form_name))
-
-
-def _discard_kept(form_name: str, form_key: str) -> None:
-    """Once a form is sent, delete its draft; a draft of another key (written in another
-    session of the same user) stays."""
-    draft = restore(form_name)
-    if draft and draft["form_key"] in ("", form_key):
-        discard(form_name)
+def discard(form_name: str, form_key: str) -> None:
+    """Delete the draft written with this key of a form on this page."""
+    slot = _draft_name(request.endpoint, request.view_args, form_name)
+    drafts = _drafts(slot)
+    if drafts.pop(form_key, None) is not None:
+        _save_drafts(slot, drafts)
 
 
 def prepare(form: OnceForm, form_name: str = "") -> OnceForm:
@@ -380,14 +404,10 @@ def prepare(form: OnceForm, form_name: str = "") -> OnceForm:
     if request.method == "GET":
         draft = restore(form_name)
         if draft:
-            record = _record(_name(draft["form_key"])) if draft["form_key"] else None
-            if _sent_with(record, _fingerprint(draft["fields"])):
-                discard(form_name)
-            else:
-                form.process(formdata=MultiDict(draft["fields"]))
-                form.form_key.data = draft["form_key"] or None
-                form.restored_draft = True
-                flash(_restored_notice(record), "info")
+            form.process(formdata=MultiDict(draft["fields"]))
+            form.form_key.data = draft["form_key"] or None
+            form.restored_draft = True
+            flash(_restored_notice(draft["record"]), "info")
     if not form.form_key.data:
         form.form_key.data = new_key()
     return form
@@ -403,6 +423,6 @@ def _restored_notice(record: dict | None) -> str:
 
 def discarded(target: str) -> Response:
     """The user threw away a kept draft (the form says which): delete it and go to `target`."""
-    discard(request.form.get("form_name", ""))
+    discard(request.form.get("form_name", ""), request.form.get("form_key", ""))
     flash("The kept draft was discarded.", "info")
     return redirect(target, code=303)

@@ -585,3 +585,24 @@ def test_follow_up_request_names_the_original_ticket(contact, dd):
                                       "request_type": "1"})
     body = json.loads(dd.calls[-1].request.body)
     assert body["summary"] == "Follow-up to #1005: Printer jams" and "#1005" in body["description"]
+
+
+def test_drafts_of_two_sessions_on_one_page_are_both_kept(app, dd):
+    """Two tabs of one contact open on a ticket, both failing to send: neither text is lost."""
+    browsers = [app.test_client(), app.test_client()]
+    forms = []
+    for browser in browsers:
+        sign_in(browser, dd, "portal")
+        forms.append(_open(browser, dd))
+    for browser, fields, text in zip(browsers, forms, ("Alpha", "Beta"), strict=True):
+        dd.add(responses.POST, TICKETS + "/1005/notes", status=503)
+        dd.add(responses.GET, TICKETS + "/1005", json=ticket())  # the look-up: not there
+        assert "What you wrote was kept" in browser.post(
+            "/portal/tickets/1005", data={**fields, "note": text}).get_data(as_text=True)
+    dd.add(responses.GET, TICKETS + "/1005", json=ticket())
+    newest = browsers[0].get("/portal/tickets/1005").get_data(as_text=True)
+    assert "Beta</textarea>" in newest
+    dd.add(responses.POST, TICKETS + "/1005/notes", json={"id": 70}, status=201)
+    assert browsers[0].post("/portal/tickets/1005", data={**form_fields(newest), "note": "Beta"}).status_code == 303
+    dd.add(responses.GET, TICKETS + "/1005", json=ticket())
+    assert "Alpha</textarea>" in browsers[0].get("/portal/tickets/1005").get_data(as_text=True)

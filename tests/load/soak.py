@@ -354,7 +354,8 @@ class User:
             entry.told.append(outcome_of(self.request("POST", self.url(path), data=data)))
         return entry.told[-1]
 
-    def settle(self, entry: Entry, path: str, form_name: str | None, data: dict) -> bool:
+    def settle(self, entry: Entry, path: str, form_name: str | None, data: dict,
+               depth: int = 0) -> bool:
         """After anything but "sent": come back to the page as a user would and finish."""
         for _ in range(4):
             told = entry.told[-1]
@@ -371,6 +372,11 @@ class User:
                 entry.told.append("none")
                 continue
             fields, text = found
+            other = self.restored(text)
+            if other is not None and other is not entry and depth < 3:
+                # The newest kept draft is shown first: that one is sent, then ours comes back.
+                self.finish_restored(other, path, form_name, fields, _words(other), depth + 1)
+                continue
             if entry.marker not in text:
                 entry.restore_failed = entry.kept and told != "ended"
                 return True  # nothing restored (it may have landed; the tally decides)
@@ -379,17 +385,34 @@ class User:
             self.send(entry, path, data)
         return True
 
+    def restored(self, text: str) -> Entry | None:
+        """The ledger entry of a draft the page gave back (this user's, perhaps written in
+        another of their sessions), if any."""
+        textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", text, re.S)
+        field_value = re.search(r'name="summary"[^>]*value="([^"]*)"', text)
+        shown = (textarea.group(1) if textarea else "") + (field_value.group(1) if field_value else "")
+        marker = re.search(r"soak-[0-9a-f]{32}", shown)
+        return self.soak.ledger.entries.get(marker.group(0)) if marker else None
+
+    def finish_restored(self, entry: Entry, path: str, form_name: str | None, fields: dict,
+                        data: dict, depth: int = 0) -> bool:
+        """As a person would: a kept draft on the page is sent before anything new is written."""
+        entry.restored = True
+        self.send(entry, path, {**fields, **data})
+        return self.settle(entry, path, form_name, {**fields, **data}, depth)
+
     def note(self) -> bool:
         ticket_id = self.random.choice(self.tickets)
         path, form_name = f"/{self.app}/tickets/{ticket_id}", ("note" if self.kind == "m" else None)
         found = self.form(path, form_name)
         if found is None:
             return not self.signed_out
-        fields, _ = found
+        fields, text = found
+        kept = self.restored(text)
+        if kept is not None:
+            return self.finish_restored(kept, path, form_name, fields, _words(kept))
         entry = self.soak.ledger.add(Entry(f"soak-{uuid.uuid4().hex}", "note", ticket_id))
-        data = {**fields, "note": f"Note {entry.marker}"}
-        if self.kind == "m":
-            data["visibility"] = "internal"
+        data = {**fields, **_words(entry)}
         self.send(entry, path, data)
         return self.settle(entry, path, form_name, data)
 
@@ -397,11 +420,21 @@ class User:
         found = self.form("/portal/new", None)
         if found is None:
             return not self.signed_out
-        fields, _ = found
+        fields, text = found
+        kept = self.restored(text)
+        if kept is not None:
+            return self.finish_restored(kept, "/portal/new", None, fields, _words(kept))
         entry = self.soak.ledger.add(Entry(f"soak-{uuid.uuid4().hex}", "request", None))
-        data = {**fields, "summary": f"Request {entry.marker}", "request_type": "1"}
+        data = {**fields, **_words(entry)}
         self.send(entry, "/portal/new", data)
         return self.settle(entry, "/portal/new", None, data)
+
+
+def _words(entry: Entry) -> dict:
+    """What the user writes for a marked note or request (the same every time it is sent)."""
+    if entry.kind == "note":
+        return {"note": f"Note {entry.marker}", "visibility": "internal"}
+    return {"summary": f"Request {entry.marker}", "request_type": "1"}
 
 
 # ---- the run -----------------------------------------------------------------------------------
