@@ -20,6 +20,7 @@ from .config import normalise_origin
 from .deskdirector.client import Client
 from .deskdirector.errors import Forbidden, NotFound, TokenRejected, Unavailable
 from .deskdirector.models import User
+from .deskdirector.signing_keys import UnknownKey
 from .sessions import URL_HANDLE, browser_binding, settle_ticket
 from .state import state
 
@@ -146,7 +147,7 @@ def intake(app_name: str, path: str | None = None):
         raise NoToken("The link from DeskDirector carried no access token. Open the menu item in "
                       "DeskDirector again; if this keeps happening, ask your administrator to "
                       "tick “Access Token” on the menu item.")
-    exp = token_expiry(token)
+    exp = token_expiry(token, host)
     if exp <= time.time():
         raise SessionEnded(host, app_name, ticket_in_context())
     flood.check_intake(host)
@@ -204,16 +205,17 @@ def allowed_host(raw: str | None) -> str:
     return origin
 
 
-def token_expiry(token: str) -> float:
-    """`exp` of the JWT; the signature is checked when DDSITE_JWT_PUBLIC_KEYS is configured."""
-    keys = state().jwt_keys()
+def token_expiry(token: str, host: str) -> float:
+    """`exp` of the JWT; the signature is checked when DeskDirector's keys are configured."""
     options = {"verify_exp": False, "verify_aud": False, "require": ["exp"]}
     try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        keys = state().jwt_keys(host, kid if isinstance(kid, str) else None)
         if not keys:
             claims = jwt.decode(token, options={**options, "verify_signature": False})
         else:
             claims = _verified_claims(token, keys, options)
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, UnknownKey):
         raise MalformedToken("The access token from DeskDirector could not be read. Open the menu "
                              "item in DeskDirector again.") from None
     exp = claims.get("exp")
