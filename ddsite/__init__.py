@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, current_app, session
 from flask_wtf import CSRFProtect
 
-from . import auth, config, error_pages, flood, forms, rendering, security, sendonce
+from . import auth, config, error_pages, flood, forms, navigation, rendering, security, sendonce
 from .deskdirector import endpoints
 from .sessions import ServerSessionInterface, claims_folder, make_store
 from .state import State
@@ -50,6 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     error_pages.register(app)
     sendonce.init_app(app)
     app.context_processor(_template_globals)
+    navigation.init_app(app)
     app.jinja_env.filters.update(rendering.FILTERS)
 
     from .portal.views import bp as portal_bp

@@ -46,25 +46,15 @@ def _keeping_unsent_text(handler):
     return handle
 
 
-def _render(status: int, heading: str, detail: str, **context):
-    return render_template("errors/error.html", heading=heading, detail=detail,
+def _render(status: int, heading: str, sentence: str, detail: str = "", **context):
+    """One heading and one sentence in plain words; the technical detail small, below."""
+    return render_template("errors/error.html", heading=heading, sentence=sentence, detail=detail,
                            status=status, **context), status
 
 
 def page_error(error: auth.PageError):
-    reopen_url = None
-    if isinstance(error, auth.NoToken):
-        # No session (never opened, or the store lost it): when the instance is still known,
-        # the way back is through DeskDirector.
-        host = g.get("tenant_host") or _only_instance()
-        if host:
-            reopen_url = auth.return_url(host, _app_of_request(), auth.ticket_in_context())
-    return _render(error.status_code, error.heading, error.detail, reopen_url=reopen_url)
-
-
-def _only_instance() -> str | None:
-    hosts = current_app.config["DESKDIRECTOR_HOSTS"]
-    return hosts[0] if len(hosts) == 1 else None
+    return _render(error.status_code, error.heading, error.detail,
+                   reopen_url=_reopen_url_if_known())
 
 
 def session_ended(error: auth.SessionEnded):
@@ -82,21 +72,24 @@ def token_rejected(error: TokenRejected):
 
 
 def forbidden(error: Forbidden):
-    return _render(403, "Not allowed", f"DeskDirector says: {error.message}",
+    return _render(403, "You may not do that", f"DeskDirector says: {error.message}",
                    draft_saved=error.draft_saved, sent=error.sent)
 
 
 def not_found(error: NotFound):
-    return _render(404, "Not found", "DeskDirector has no such item, or your account may not "
-                   "see it. It may have been removed or merged.", draft_saved=error.draft_saved,
-                   sent=error.sent)
+    return _render(404, "This ticket or page is not there",
+                   "DeskDirector has no such item, or your account may not see it; it may have "
+                   "been removed or merged.", draft_saved=error.draft_saved, sent=error.sent)
 
 
 def unavailable(error: Unavailable):
     if error.timed_out:
-        detail = "DeskDirector took too long to answer. It may be busy; try again in a moment."
+        heading = "DeskDirector took too long to answer"
+        sentence = "It may be busy; try again in a moment."
+    elif error.upstream_status:
+        heading, sentence = "DeskDirector had a problem", "Try again in a moment."
     else:
-        detail = f"{error.message} Try again in a moment."
+        heading, sentence = "DeskDirector could not be reached", "Try again in a moment."
     # After intake the URL holds no token, so "try again" may simply repeat it (as a GET). During
     # intake it holds the new token: only DeskDirector can hand that out again.
     during_intake = any(name in request.args for name in auth.TOKEN_PARAMS)
@@ -105,34 +98,33 @@ def unavailable(error: Unavailable):
     reopen_url = None
     if retry_url is None and g.get("tenant_host"):
         reopen_url = auth.return_url(g.tenant_host, _app_of_request())
-    return _render(error.status_code, "DeskDirector is not answering", detail,
-                   retry_url=retry_url, reopen_url=reopen_url, draft_saved=error.draft_saved,
-                   sent=error.sent)
+    return _render(error.status_code, heading, sentence, error.message, retry_url=retry_url,
+                   reopen_url=reopen_url, draft_saved=error.draft_saved, sent=error.sent)
 
 
 def unknown_shape(error: UnknownShape):
     log.warning("DeskDirector answered %s in an unknown shape: %s (HTTP %s, request id %s)",
                 error.operation, error.detail, error.upstream_status, error.request_id or "-")
     return _render(502, "DeskDirector answered in a form ddsite does not know",
+                   "This DeskDirector may keep that operation elsewhere or speak another "
+                   "dialect: tell your administrator, who can set its path and dialect in "
+                   "DDSITE_ENDPOINTS_FILE.",
                    f"ddsite asked DeskDirector for “{error.operation}” and could not read the "
-                   f"answer ({error.detail}). This DeskDirector may keep that operation "
-                   "elsewhere or speak another dialect: tell your administrator, who can set "
-                   "its path and dialect in DDSITE_ENDPOINTS_FILE.",
-                   draft_saved=error.draft_saved, sent=error.sent)
+                   f"answer ({error.detail}).", draft_saved=error.draft_saved, sent=error.sent)
 
 
 def unexpected_upstream(error: DeskDirectorError):
     log.warning("DeskDirector answered HTTP %s (request id %s)", error.upstream_status,
                 error.request_id or "-")
     return _render(502, "DeskDirector gave an unexpected answer",
-                   f"{error.message} Try again; if it keeps happening, tell your administrator.",
+                   "Try again; if it keeps happening, tell your administrator.", error.message,
                    draft_saved=error.draft_saved, sent=error.sent)
 
 
 def csrf_failed(error: CSRFError):
     return _render(400, "The form could not be sent",
-                   "The form was too old or did not come from this page. Nothing was sent; "
-                   "reload the page and try again.")
+                   "Nothing was sent: it was too old or did not come from this page. Reload "
+                   "the page and try again.")
 
 
 def too_many_attempts(error: flood.TooManyAttempts):
@@ -145,7 +137,22 @@ def too_large(error: RequestEntityTooLarge):
 
 
 def http_error(error: HTTPException):
+    if error.code == 404:
+        return _render(404, "This page is not there",
+                       "The address may be mistyped, or the page may have moved.")
     return _render(error.code or 500, error.name, error.description or "")
+
+
+def _reopen_url_if_known() -> str | None:
+    # No session (never opened, or the store lost it): when the instance is still known, the
+    # way back is through DeskDirector.
+    host = g.get("tenant_host") or session.get("host") or _only_instance()
+    return auth.return_url(host, _app_of_request(), auth.ticket_in_context()) if host else None
+
+
+def _only_instance() -> str | None:
+    hosts = current_app.config["DESKDIRECTOR_HOSTS"]
+    return hosts[0] if len(hosts) == 1 else None
 
 
 def _app_of_request() -> str:
