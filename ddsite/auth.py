@@ -129,6 +129,8 @@ def require_session(app_name: str):
     if request.method == "POST":
         state().csrf.protect()
     if not session.get("token") or session["exp"] <= time.time():
+        if session.get("token"):
+            state().metrics.expiries.labels("expired").inc()
         from . import sendonce  # here, not at the top: sendonce's forms import this module
 
         saved = request.method == "POST" and sendonce.keep(request.form)
@@ -167,6 +169,7 @@ def intake(app_name: str, path: str | None = None):
     session.update({"host": host, "token": token, "exp": exp, "app": app_name,
                     "user": user.to_session(), "transport": "pending",
                     "settle": settle_ticket(request)})
+    state().metrics.intakes.labels(app_name).inc()
     log.info("Signed in %s user %s on %s for %d s", app_name, user.id, host, exp - time.time())
     # The old handle, if the URL had one, died with the rotation: only the new one goes on.
     query = [(k, v) for k, v in request.args.items(multi=True)
@@ -177,6 +180,7 @@ def intake(app_name: str, path: str | None = None):
 
 def settle_transport():
     """Second leg of intake: did the cookie come back? If so, drop the handle from the URL."""
+    state().metrics.sessions.labels("url" if session.from_url else "cookie").inc()
     session.pop("settle", None)
     if session.from_url:
         session["transport"] = "url"  # cookie blocked: the handle stays in every URL

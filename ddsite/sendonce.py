@@ -15,7 +15,6 @@ A page makes a form send-once with one call: `send(form, Sending(...))` on POST,
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -29,11 +28,9 @@ from werkzeug.wrappers import Response
 
 from .deskdirector.errors import DeskDirectorError, Invalid
 from .forms import OnceForm, apply_field_errors
-from .sessions import claim_once, count, session_folder
+from .sessions import claim_once, count, once_folder
 from .state import state
 
-# Long enough to cover any resubmit; a form older than its session cannot be sent anyway.
-KEEP_SECONDS = 24 * 3600
 # A request counted in flight and never counted out (its worker died) is forgotten after this.
 _IN_FLIGHT_SECONDS = 300
 # The same text again on the same form within this time asks first.
@@ -99,7 +96,7 @@ def send(form: OnceForm, sending: Sending) -> Response | None:
                 return _finished(name, record["attempt"], sending, found,
                                  "DeskDirector was slow to confirm, but it was sent.")
         attempt = record["attempt"] + 1
-        if claim_once(state().store, _folder(), f"{name}.{attempt}", KEEP_SECONDS):
+        if claim_once(state().store, _folder(), f"{name}.{attempt}", _keep_seconds()):
             break
         if not blocked or blocked[0] != attempt:
             blocked = (attempt, time.time())
@@ -197,8 +194,10 @@ def _mark(error: DeskDirectorError, sent: str) -> None:
 
 def _unconfirmed(error: DeskDirectorError) -> bool:
     """Whether DeskDirector may have taken a send that failed this way: anything but a refusal
-    (4xx), so a timeout, a lost connection, a server error or an unreadable success."""
-    return not (error.upstream_status and 400 <= error.upstream_status < 500)
+    (4xx, or 503: not taken in), so a timeout, a lost connection, another server error or an
+    unreadable success."""
+    status = error.upstream_status
+    return not (status and (400 <= status < 500 or status == 503))
 
 
 def _asks_before_repeating(form: OnceForm, sending: Sending) -> bool:
@@ -236,7 +235,7 @@ def _save(name: str, kind: str, attempt: int, *, since: float | None = None,
           target: str | None = None, look_at: float | None = None) -> dict:
     record = {"state": kind, "attempt": attempt, "since": since or time.time(), "target": target,
               "look_at": look_at, "content": _fingerprint(request.form)}
-    state().store.set(f"outcome:{name}", record, timeout=KEEP_SECONDS)
+    state().store.set(f"outcome:{name}", record, timeout=_keep_seconds())
     return record
 
 
@@ -264,7 +263,12 @@ def _pause() -> None:
 
 
 def _folder() -> str:
-    return os.path.join(session_folder(current_app), "once")
+    return once_folder(current_app)
+
+
+def _keep_seconds() -> int:
+    # Long enough to cover any resubmit; the file store's Sweeper uses the same setting.
+    return current_app.config["ONCE_LIFETIME"]
 
 
 def sent_already(form: MultiDict) -> bool:

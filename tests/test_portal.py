@@ -333,8 +333,7 @@ def test_reply_without_csrf_token_is_refused(contact, dd):
 
 def test_reply_when_deskdirector_is_down_keeps_the_text(contact, dd):
     fields = _open_ticket(contact, dd)
-    dd.add(responses.POST, TICKETS + "/1005/notes", status=503)
-    dd.add(responses.GET, TICKETS + "/1005", json=ticket())  # the look-up: it did not land
+    dd.add(responses.POST, TICKETS + "/1005/notes", status=503)  # not taken in: no look-up
     response = contact.post("/portal/tickets/1005", data={**fields, "note": "Please keep me"})
     assert response.status_code == 502
     assert "It was not sent. What you wrote was kept" in response.get_data(as_text=True)

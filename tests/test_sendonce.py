@@ -303,7 +303,7 @@ def test_second_submit_waits_for_the_first_and_sends_when_the_first_failed(app, 
     """Cause: 'already sent' was answered while the first was in flight; the first then failed."""
     fields = _open(contact, dd)
     first_arrived = threading.Event()
-    answers = iter([(503, {}, "{}"), (201, {}, '{"id": 46}')])
+    answers = iter([(500, {}, "{}"), (201, {}, '{"id": 46}')])
 
     def upstream(request):
         first_arrived.set()
@@ -596,7 +596,7 @@ def test_drafts_of_two_sessions_on_one_page_are_both_kept(app, dd):
         sign_in(browser, dd, "portal")
         forms.append(_open(browser, dd))
     for browser, fields, text in zip(browsers, forms, ("Alpha", "Beta"), strict=True):
-        dd.add(responses.POST, TICKETS + "/1005/notes", status=503)
+        dd.add(responses.POST, TICKETS + "/1005/notes", status=500)
         dd.add(responses.GET, TICKETS + "/1005", json=ticket())  # the look-up: not there
         assert "What you wrote was kept" in browser.post(
             "/portal/tickets/1005", data={**fields, "note": text}).get_data(as_text=True)

@@ -30,11 +30,17 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "traceparent")
 
 
+# Told of every finished call: (operation, seconds, error or None, HTTP status or None).
+CallObserver = Callable[[str, float, "DeskDirectorError | None", "int | None"], None]
+
+
 class Transport:
     """Per-process HTTP state: one keep-alive session per upstream host and a thread pool."""
 
     def __init__(self, *, connect_timeout: float, read_timeout: float, get_retries: int,
-                 retry_backoff: float, max_parallel_calls: int) -> None:
+                 retry_backoff: float, max_parallel_calls: int,
+                 on_call: CallObserver | None = None) -> None:
+        self.on_call = on_call
         self.timeout = (connect_timeout, read_timeout)
         self.get_retries = get_retries
         self.retry_backoff = retry_backoff
@@ -110,6 +116,21 @@ class Client:
 
         `path_values` fill the path's placeholders; optional ones the path does not name are
         left out."""
+        started = time.monotonic()
+        try:
+            result, status = self._call(name, params, json, path_values)
+        except DeskDirectorError as error:
+            self._observe(name, started, error, None)
+            raise
+        self._observe(name, started, None, status)
+        return result
+
+    def _observe(self, name: str, started: float, error: DeskDirectorError | None,
+                 status: int | None) -> None:
+        if self._transport.on_call is not None:
+            self._transport.on_call(name, time.monotonic() - started, error, status)
+
+    def _call(self, name: str, params, json, path_values) -> tuple[Any, int]:
         endpoint = self._endpoints[name]
         url = self.host + endpoint.url_path(**path_values)
         attempts = 1 + (self._transport.get_retries if endpoint.method == "GET" else 0)
@@ -121,7 +142,7 @@ class Client:
                     raise
             else:
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:
-                    return self._result(name, response)
+                    return self._result(name, response), response.status_code
             time.sleep(self._transport.retry_backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
