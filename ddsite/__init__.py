@@ -10,7 +10,19 @@ from flask import Flask, Response, current_app, session
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, config, error_pages, flood, forms, health, navigation, pages, rendering, security
+from . import (
+    auth,
+    config,
+    error_pages,
+    flood,
+    forms,
+    health,
+    navigation,
+    pages,
+    rendering,
+    security,
+    sendonce,
+)
 from .deskdirector import endpoints
 from .sessions import ServerSessionInterface, claims_folder, make_store, make_sweeper
 from .state import State
@@ -81,6 +93,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.after_request(security.keep_redirects_on_this_host)
     app.url_defaults(auth.add_url_handle)
     error_pages.register(app)
+    sendonce.init_app(app)
     app.context_processor(_template_globals)
     navigation.init_app(app)
     app.jinja_env.filters.update(rendering.FILTERS)

@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, g, redirect, request, session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from . import drafts, flood
+from . import flood
 from .config import normalise_origin
 from .deskdirector.client import Client
 from .deskdirector.errors import Forbidden, NotFound, TokenRejected, Unavailable
@@ -131,7 +131,9 @@ def require_session(app_name: str):
     if not session.get("token") or session["exp"] <= time.time():
         if session.get("token"):
             state().metrics.expiries.labels("expired").inc()
-        saved = request.method == "POST" and drafts.keep(request.form)
+        from . import sendonce  # here, not at the top: sendonce's forms import this module
+
+        saved = request.method == "POST" and sendonce.keep(request.form)
         end_session()
         raise SessionEnded(session["host"], app_name, ticket_in_context(), draft_saved=saved)
     return None

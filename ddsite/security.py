@@ -11,6 +11,9 @@ from flask import Flask, Response, request
 _TOKEN_PATTERNS = [
     (re.compile(r"(access_token=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"(ddsid=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
+    # The same inside an encoded URL, e.g. a `next=` parameter that carries a whole path.
+    (re.compile(r"((?:access_token|ddsid)(?:%3D|%253D))[\w.~-]+", re.IGNORECASE),
+     r"\1[redacted]"),
     (re.compile(r"((?:DdAccessToken|DdApi|Bearer)\s+)\S+", re.IGNORECASE), r"\1[redacted]"),
     # Any JWT, wherever it appears.
     (re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*"), "[redacted-jwt]"),

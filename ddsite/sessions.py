@@ -11,6 +11,7 @@ come from ddsite's own pages.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import logging
 import os
@@ -131,6 +132,33 @@ def make_store(app: Flask) -> tuple[BaseCache, Callable[[], None]]:
     # threshold=0: cachelib's own pruning would delete live sessions once over its threshold;
     # expired entries are deleted by the Sweeper instead.
     return FileSystemCache(session_folder(app), threshold=0, mode=0o600), lambda: None
+
+
+def count(store: BaseCache, folder: str, key: str, delta: int, timeout: int) -> int:
+    """Add `delta` to the counter `key` (which expires after `timeout`); the new value.
+
+    Atomic on both stores: INCRBY on Redis; on the file store, under a lock on `folder`, where
+    a counter back at zero is deleted.
+    """
+    if isinstance(store, RedisCache):
+        name = f"{store.key_prefix}{key}"
+        # cachelib's inc() cannot set an expiry, and everything ddsite stores expires.
+        pipe = store._write_client.pipeline()
+        pipe.incrby(name, delta)
+        pipe.expire(name, timeout)
+        return int(pipe.execute()[0])
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    lock = os.open(folder, os.O_RDONLY)  # the folder itself is the lock: no file to sweep
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        value = (store.get(key) or 0) + delta
+        if value > 0:
+            store.set(key, value, timeout=timeout)
+        else:
+            store.delete(key)  # back at zero: nothing left to keep
+    finally:
+        os.close(lock)  # releases the lock
+    return value
 
 
 def session_folder(app: Flask) -> str:

@@ -105,6 +105,19 @@ def transport():
 
 
 @pytest.fixture
+def clock(monkeypatch):
+    """Move time forward: clock(61) jumps 61 seconds."""
+    offset = [0.0]
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+
+    def advance(seconds: float) -> None:
+        offset[0] += seconds
+
+    return advance
+
+
+@pytest.fixture
 def dd():
     """DeskDirector, mocked; every registered reply must be used."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
