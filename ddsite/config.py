@@ -25,7 +25,10 @@ DEFAULTS: dict[str, Any] = {
     "READ_TIMEOUT": 15.0,
     "GET_RETRIES": 2,
     "RETRY_BACKOFF": 0.25,
-    "MAX_PARALLEL_CALLS": 8,
+    # The widest fan-out of one page (the TECH ticket reads four things at once) and the threads
+    # of one server process: together they size the connection pool and the pool of readers.
+    "MAX_PARALLEL_CALLS": 4,
+    "SERVER_THREADS": 8,
     # Where the session-ended page sends the user; {host} is the validated instance origin.
     "PORTAL_RETURN_URL": "{host}/portal/",
     "TECH_RETURN_URL": "{host}/tech/",
@@ -71,6 +74,13 @@ def _parse_positive_float(raw: str) -> float:
     return value
 
 
+def _parse_positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
 def _parse_count(raw: str) -> int:
     value = int(raw)
     if value < 0:
@@ -91,6 +101,8 @@ _ENVIRONMENT: dict[str, tuple[str, Any, str]] = {
     "DDSITE_CONNECT_TIMEOUT": ("CONNECT_TIMEOUT", _parse_positive_float, "3.05"),
     "DDSITE_READ_TIMEOUT": ("READ_TIMEOUT", _parse_positive_float, "15"),
     "DDSITE_GET_RETRIES": ("GET_RETRIES", _parse_count, "2"),
+    "DDSITE_MAX_PARALLEL_CALLS": ("MAX_PARALLEL_CALLS", _parse_positive_int, "4"),
+    "DDSITE_SERVER_THREADS": ("SERVER_THREADS", _parse_positive_int, "8"),
     "DDSITE_PORTAL_RETURN_URL": ("PORTAL_RETURN_URL", str, "{host}/portal/"),
     "DDSITE_TECH_RETURN_URL": ("TECH_RETURN_URL", str, "{host}/tech/"),
     "DDSITE_PORTAL_TICKET_URL": ("PORTAL_TICKET_URL", str,

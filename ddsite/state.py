@@ -26,7 +26,7 @@ class State:
         self.transport = Transport(
             connect_timeout=config["CONNECT_TIMEOUT"], read_timeout=config["READ_TIMEOUT"],
             get_retries=config["GET_RETRIES"], retry_backoff=config["RETRY_BACKOFF"],
-            max_parallel_calls=config["MAX_PARALLEL_CALLS"])
+            max_parallel_calls=config["MAX_PARALLEL_CALLS"], server_threads=config["SERVER_THREADS"])
         self._jwt_keys_path = config["JWT_PUBLIC_KEYS"]
         self._jwt_keys: list | None = None
         self._lock = threading.Lock()

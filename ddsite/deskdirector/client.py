@@ -23,43 +23,65 @@ _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "tracep
 
 
 class Transport:
-    """Per-process HTTP state: one keep-alive session per upstream host and a thread pool."""
+    """Per-process HTTP state: one keep-alive session per upstream host and a thread pool.
+
+    Sized so that fan-out does not queue: every one of the server's `server_threads` may run a
+    page whose widest fan-out is `max_parallel_calls` reads, one of them on its own thread.
+    """
 
     def __init__(self, *, connect_timeout: float, read_timeout: float, get_retries: int,
-                 retry_backoff: float, max_parallel_calls: int) -> None:
+                 retry_backoff: float, max_parallel_calls: int, server_threads: int = 8) -> None:
         self.timeout = (connect_timeout, read_timeout)
         self.get_retries = get_retries
         self.retry_backoff = retry_backoff
         self.max_parallel_calls = max_parallel_calls
+        self.pool_size = server_threads * max_parallel_calls
+        self.executor_size = max(1, server_threads * (max_parallel_calls - 1))
         self._sessions: dict[str, requests.Session] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def session_for(self, host: str) -> requests.Session:
         """The pooled session for one DeskDirector origin, created on first use."""
+        session = self._sessions.get(host)
+        if session is not None:
+            return session
         with self._lock:
             session = self._sessions.get(host)
             if session is None:
                 session = requests.Session()
-                # Retries are ours (GET only); the adapter just pools connections.
-                adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.max_parallel_calls * 2,
-                                      max_retries=0)
+                # No proxy variables, .netrc or CA bundle looked up per call: the host is an
+                # allow-listed DeskDirector instance, and each look-up cost CPU on every call.
+                session.trust_env = False
+                # Retries are ours (GET only); the adapter just pools connections, one per
+                # call that can be in flight at once, so none is opened and thrown away.
+                adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.pool_size, max_retries=0)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
                 self._sessions[host] = session
             return session
 
-    def run_parallel(self, calls: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
-        """Run independent calls concurrently; return their results by name, or raise the first error."""
-        if len(calls) < 2:
-            return {name: call() for name, call in calls.items()}
+    def executor(self) -> ThreadPoolExecutor:
+        """The process's pool for concurrent reads, created on first use."""
         with self._lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(self.max_parallel_calls,
+                self._executor = ThreadPoolExecutor(self.executor_size,
                                                     thread_name_prefix="deskdirector")
-            executor = self._executor
-        futures = {name: executor.submit(call) for name, call in calls.items()}
-        return {name: future.result() for name, future in futures.items()}
+            return self._executor
+
+    def run_parallel(self, calls: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
+        """Run independent calls concurrently; return their results by name, or raise the first error.
+
+        The first call runs on the caller's own thread: it would only wait otherwise.
+        """
+        if len(calls) < 2:
+            return {name: call() for name, call in calls.items()}
+        (first_name, first_call), *others = calls.items()
+        executor = self.executor()
+        futures = {name: executor.submit(call) for name, call in others}
+        results = {first_name: first_call()}
+        results.update((name, future.result()) for name, future in futures.items())
+        return {name: results[name] for name in calls}
 
     def close(self) -> None:
         """Close pooled connections and the thread pool."""
