@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, session
+from flask_compress import Compress
 from flask_wtf import CSRFProtect
 
-from . import auth, config, error_pages, rendering, security
+from . import assets, auth, config, error_pages, rendering, security
 from .deskdirector import endpoints
 from .sessions import ServerSessionInterface, make_store
 from .state import State
@@ -17,6 +18,7 @@ from .state import State
 ROOT = Path(__file__).resolve().parent.parent
 
 csrf = CSRFProtect()
+compress = Compress()
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -33,7 +35,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         raise config.ConfigError(f"DDSITE_ENDPOINTS_FILE: {exc}") from None
 
     store, close_store = make_store(app)
-    app.session_interface = ServerSessionInterface(store)
+    # Static files and brand.css are the same for everyone: no session read, no cookie.
+    app.session_interface = ServerSessionInterface(
+        store, sessionless_paths=(f"{app.static_url_path}/", "/brand.css"))
     csrf.init_app(app)
     app.extensions["ddsite"] = State(app, store=store, close_store=close_store, endpoints=table,
                                      csrf=csrf)
@@ -42,6 +46,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     frame_ancestors = list(app.config["DESKDIRECTOR_HOSTS"])
     app.after_request(lambda response: security.set_security_headers(response, frame_ancestors))
     app.url_defaults(auth.add_url_handle)
+    assets.install(app)
+    compress.init_app(app)
     error_pages.register(app)
     app.context_processor(_template_globals)
     app.jinja_env.filters.update(rendering.FILTERS)

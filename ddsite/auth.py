@@ -14,6 +14,7 @@ import jwt
 from flask import Blueprint, current_app, g, redirect, request, session
 
 from . import drafts
+from .assets import SESSIONLESS_ENDPOINTS
 from .config import normalise_origin
 from .deskdirector.client import Client
 from .deskdirector.errors import Forbidden, NotFound, TokenRejected, Unavailable
@@ -241,6 +242,6 @@ def return_url(host: str, app_name: str, ticket_id: int | None = None) -> str:
 
 def add_url_handle(endpoint: str, values: dict) -> None:
     """URL processor: carry the session handle in every ddsite URL when cookies are blocked."""
-    if endpoint != "static" and g.get("session_in_url") and session.handle:
+    if endpoint not in SESSIONLESS_ENDPOINTS and g.get("session_in_url") and session.handle:
         values.setdefault(URL_HANDLE, session.handle)
 

@@ -27,13 +27,14 @@ class ServerSession(CallbackDict, SessionMixin):
     """Session data plus its handle; `rotate()` gives it a new handle and drops the old one."""
 
     def __init__(self, initial: dict | None = None, handle: str | None = None,
-                 from_url: bool = False) -> None:
+                 from_url: bool = False, cookie: str | None = None) -> None:
         def on_update(self: ServerSession) -> None:
             self.modified = True
 
         super().__init__(initial, on_update)
         self.handle = handle
         self.from_url = from_url
+        self.cookie = cookie  # the handle the browser sent in its cookie, if any
         self.discarded: list[str] = []
         self.modified = False
 
@@ -72,8 +73,9 @@ def session_folder(app: Flask) -> str:
 class ServerSessionInterface(SessionInterface):
     """Flask session interface over a cachelib store."""
 
-    def __init__(self, store: BaseCache) -> None:
+    def __init__(self, store: BaseCache, sessionless_paths: tuple[str, ...] = ()) -> None:
         self.store = store
+        self.sessionless_paths = sessionless_paths
 
     def _handle_from(self, app: Flask, request: Request) -> tuple[str | None, bool]:
         cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
@@ -84,16 +86,19 @@ class ServerSessionInterface(SessionInterface):
         handle = request.args.get(URL_HANDLE)
         return (handle, True) if handle else (None, False)
 
-    def open_session(self, app: Flask, request: Request) -> ServerSession:
+    def open_session(self, app: Flask, request: Request) -> ServerSession | None:
+        if request.path.startswith(self.sessionless_paths):
+            return None  # Flask's null session: nothing read, nothing saved, no cookie
         handle, from_url = self._handle_from(app, request)
+        cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         data = self.store.get(_KEY_PREFIX + handle) if handle else None
         if not isinstance(data, dict):
-            return ServerSession()
+            return ServerSession(cookie=cookie)
         # A handle in the URL counts only for a session that intake found cookie-less, so a
         # crafted link cannot push someone else's session onto a browser that keeps cookies.
         if from_url and data.get("transport") not in ("url", "pending"):
-            return ServerSession()
-        return ServerSession(data, handle=handle, from_url=from_url)
+            return ServerSession(cookie=cookie)
+        return ServerSession(data, handle=handle, from_url=from_url, cookie=cookie)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         for handle in session.discarded:
@@ -109,7 +114,8 @@ class ServerSessionInterface(SessionInterface):
             return
         if session.modified:
             self.store.set(_KEY_PREFIX + session.handle, dict(session), timeout=_lifetime(session))
-        if session.get("transport") != "url":
+        # The cookie is sent only when the browser does not hold this handle yet.
+        if session.get("transport") != "url" and session.cookie != session.handle:
             response.set_cookie(
                 app.config["SESSION_COOKIE_NAME"], session.handle, max_age=_lifetime(session),
                 path="/", secure=True, httponly=True, samesite="None",
