@@ -214,7 +214,7 @@ def current_user() -> User:
 
 def api() -> Client:
     """A DeskDirector client acting as the signed-in user."""
-    return state().client(session["host"], session["token"])
+    return state().client(session["host"], session["token"], user=session["user"]["id"])
 
 
 def tenant() -> str:

@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     # of one server process: together they size the connection pool and the pool of readers.
     "MAX_PARALLEL_CALLS": 4,
     "SERVER_THREADS": 8,
+    # Seconds look-up lists (statuses, priorities, agents, request types) are kept; 0: not kept.
+    "LOOKUP_TTL": 300,
     # Where the session-ended page sends the user; {host} is the validated instance origin.
     "PORTAL_RETURN_URL": "{host}/portal/",
     "TECH_RETURN_URL": "{host}/tech/",
@@ -103,6 +105,7 @@ _ENVIRONMENT: dict[str, tuple[str, Any, str]] = {
     "DDSITE_GET_RETRIES": ("GET_RETRIES", _parse_count, "2"),
     "DDSITE_MAX_PARALLEL_CALLS": ("MAX_PARALLEL_CALLS", _parse_positive_int, "4"),
     "DDSITE_SERVER_THREADS": ("SERVER_THREADS", _parse_positive_int, "8"),
+    "DDSITE_LOOKUP_TTL": ("LOOKUP_TTL", _parse_count, "300"),
     "DDSITE_PORTAL_RETURN_URL": ("PORTAL_RETURN_URL", str, "{host}/portal/"),
     "DDSITE_TECH_RETURN_URL": ("TECH_RETURN_URL", str, "{host}/tech/"),
     "DDSITE_PORTAL_TICKET_URL": ("PORTAL_TICKET_URL", str,

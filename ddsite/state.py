@@ -11,6 +11,7 @@ from flask_wtf import CSRFProtect
 
 from .deskdirector.client import Client, Transport
 from .deskdirector.endpoints import Endpoint
+from .deskdirector.lookups import LookupCache
 
 
 class State:
@@ -27,6 +28,7 @@ class State:
             connect_timeout=config["CONNECT_TIMEOUT"], read_timeout=config["READ_TIMEOUT"],
             get_retries=config["GET_RETRIES"], retry_backoff=config["RETRY_BACKOFF"],
             max_parallel_calls=config["MAX_PARALLEL_CALLS"], server_threads=config["SERVER_THREADS"])
+        self.lookups = LookupCache(store, ttl=config["LOOKUP_TTL"])
         self._jwt_keys_path = config["JWT_PUBLIC_KEYS"]
         self._jwt_keys: list | None = None
         self._lock = threading.Lock()
@@ -36,9 +38,10 @@ class State:
         self.transport.close()
         self._close_store()
 
-    def client(self, host: str, token: str) -> Client:
-        """A client for one user on one (already validated) instance."""
-        return Client(self.transport, self.endpoints, host, token)
+    def client(self, host: str, token: str, user: object = None) -> Client:
+        """A client for one user on one (already validated) instance; `user` keys their own
+        look-up lists (None: no per-user list is cached)."""
+        return Client(self.transport, self.endpoints, host, token, lookups=self.lookups, user=user)
 
     def jwt_keys(self) -> list:
         """DeskDirector's public keys from DDSITE_JWT_PUBLIC_KEYS, read once; [] when unset."""

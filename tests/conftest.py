@@ -70,9 +70,10 @@ def no_token_in_logs(caplog):
 
 @pytest.fixture
 def config(tmp_path):
-    """A fresh configuration dict for this test only."""
+    """A fresh configuration dict for this test only (look-ups read every time: the look-up
+    cache has tests of its own)."""
     return {"TESTING": True, "SECRET_KEY": "test-secret", "DESKDIRECTOR_HOSTS": [HOST],
-            "SESSION_DIR": str(tmp_path / "sessions"), "RETRY_BACKOFF": 0}
+            "SESSION_DIR": str(tmp_path / "sessions"), "RETRY_BACKOFF": 0, "LOOKUP_TTL": 0}
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from requests.adapters import HTTPAdapter
 
 from .endpoints import Endpoint
 from .errors import DeskDirectorError, Forbidden, Invalid, NotFound, TokenRejected, Unavailable
+from .lookups import INVALIDATES, LOOKUPS, LookupCache
 from .models import Page, Ref, Status, Ticket, TicketSummary, User, parse_refs, parse_statuses
 
 log = logging.getLogger(__name__)
@@ -98,11 +99,13 @@ class Client:
     """DeskDirector's API as one user (their access token) on one instance."""
 
     def __init__(self, transport: Transport, endpoints: Mapping[str, Endpoint], host: str,
-                 token: str) -> None:
+                 token: str, *, lookups: LookupCache | None = None, user: Any = None) -> None:
         self._transport = transport
         self._endpoints = endpoints
         self.host = host
         self._token = token
+        self._lookups = lookups
+        self._user = user  # whose per-user look-ups these are
 
     def __repr__(self) -> str:  # never show the token
         return f"<Client {self.host}>"
@@ -110,7 +113,24 @@ class Client:
     # ---- the one way out -------------------------------------------------------------------
     def call(self, name: str, *, params: Mapping[str, Any] | None = None,
              json: Any = None, **path_values: Any) -> Any:
-        """Call endpoint `name` and return the decoded JSON (None for an empty body)."""
+        """Call endpoint `name` and return the decoded JSON (None for an empty body).
+
+        Look-up lists come from the look-up cache when there is one; a change drops the lists
+        it relied on, whatever its outcome.
+        """
+        if self._lookups is None:
+            return self._call(name, params, json, path_values)
+        if name in LOOKUPS and not params and not path_values:
+            return self._lookups.get(self.host, name, self._user,
+                                     lambda: self._call(name, params, json, path_values))
+        try:
+            return self._call(name, params, json, path_values)
+        finally:
+            if name in INVALIDATES:
+                self._lookups.invalidate(self.host, name, self._user)
+
+    def _call(self, name: str, params: Mapping[str, Any] | None, json: Any,
+              path_values: Mapping[str, Any]) -> Any:
         endpoint = self._endpoints[name]
         url = self.host + endpoint.url_path(**path_values)
         attempts = 1 + (self._transport.get_retries if endpoint.method == "GET" else 0)
