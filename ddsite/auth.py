@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import jwt
 from flask import Blueprint, current_app, g, redirect, request, session
 
-from . import drafts
+from . import drafts, identity
 from .assets import SESSIONLESS_ENDPOINTS
 from .config import normalise_origin
 from .deskdirector.client import Client
@@ -79,6 +79,7 @@ class SessionEnded(Exception):
 def protect(bp: Blueprint, app_name: str) -> None:
     """Require a live session for `app_name` on every page of `bp` (intake included)."""
     bp.before_request(lambda: require_session(app_name))
+    bp.after_request(settle_identity)
 
 
 def require_session(app_name: str):
@@ -101,7 +102,43 @@ def require_session(app_name: str):
         saved = request.method == "POST" and drafts.keep(request.form)
         end_session()
         raise SessionEnded(session["host"], app_name, ticket_in_context(), draft_saved=saved)
+    if session.get("user") is None:  # intake trusted the signature: who-am-I runs beside the page
+        host = session["host"]
+        client = state().client(host, session["token"])
+        identity.confirm_alongside(state().transport.executor(),
+                                   lambda: _confirmed(client, app_name, host))
     return None
+
+
+def _confirmed(client: Client, app_name: str, host: str) -> dict:
+    user = who_am_i(client, app_name)
+    log.info("Confirmed %s user %s on %s", app_name, user.id, host)
+    return user.to_session()
+
+
+def settle_identity(response):
+    """After a page: keep who-am-I's answer; if it refused the token, show that instead."""
+    if not identity.pending():
+        return response
+    try:
+        identity.user_record()
+    except (TokenRejected, PageError, Unavailable) as error:
+        if response.status_code >= 400:
+            return response  # the page failed already; the next one asks again
+        return current_app.make_response(current_app.handle_user_exception(error))
+    return response
+
+
+def who_am_i(client: Client, app_name: str) -> User:
+    """Who-am-I for `app_name`, its refusals turned into pages (TokenRejected is the caller's)."""
+    try:
+        return client.me(app_name)
+    except Forbidden:
+        other = "tech" if app_name == "portal" else "portal"
+        raise WrongApp(_wrong_app_detail(other, app_name)) from None
+    except NotFound:
+        raise Unavailable("DeskDirector does not know the sign-in check ddsite uses; the "
+                          "administrator may need to correct DDSITE_ENDPOINTS_FILE.") from None
 
 
 def intake(app_name: str):
@@ -116,24 +153,24 @@ def intake(app_name: str):
     exp = token_expiry(token)
     if exp <= time.time():
         raise SessionEnded(host, app_name, ticket_in_context())
-    client = state().client(host, token)
-    try:
-        user = client.me(app_name)
-    except TokenRejected:
-        raise SessionEnded(host, app_name, ticket_in_context()) from None
-    except Forbidden:
-        other = "tech" if app_name == "portal" else "portal"
-        raise WrongApp(_wrong_app_detail(other, app_name)) from None
-    except NotFound:
-        raise Unavailable("DeskDirector does not know the sign-in check ddsite uses; the "
-                          "administrator may need to correct DDSITE_ENDPOINTS_FILE.") from None
+    user = None
+    if not state().jwt_keys():  # unsigned as far as we know: who-am-I proves the token first
+        try:
+            user = who_am_i(state().client(host, token), app_name)
+        except TokenRejected:
+            raise SessionEnded(host, app_name, ticket_in_context()) from None
+    # The browser sent our cookie, so cookies work here: no second leg to find out.
+    cookie_works = session.cookie is not None
     session.rotate()
     session.update({"host": host, "token": token, "exp": exp, "app": app_name,
-                    "user": user.to_session(), "transport": "pending"})
-    log.info("Signed in %s user %s on %s for %d s", app_name, user.id, host, exp - time.time())
+                    "user": user.to_session() if user else None,
+                    "transport": "cookie" if cookie_works else "pending"})
+    log.info("Signed in %s user %s on %s for %d s", app_name, user.id if user else "(confirming)",
+             host, exp - time.time())
     query = [(k, v) for k, v in request.args.items(multi=True) if k not in TOKEN_PARAMS]
-    query.append((URL_HANDLE, session.handle))
-    return redirect(f"{request.path}?{urlencode(query)}", code=303)
+    if not cookie_works:
+        query.append((URL_HANDLE, session.handle))
+    return redirect(request.path + (f"?{urlencode(query)}" if query else ""), code=303)
 
 
 def settle_transport():
@@ -208,13 +245,14 @@ def ticket_in_context() -> int | None:
 
 
 def current_user() -> User:
-    """The signed-in contact or agent, as who-am-I said at intake (never asked again)."""
-    return User.from_session(session["user"])
+    """The signed-in contact or agent, as who-am-I said (asked once per session)."""
+    return User.from_session(identity.user_record())
 
 
 def api() -> Client:
-    """A DeskDirector client acting as the signed-in user."""
-    return state().client(session["host"], session["token"], user=session["user"]["id"])
+    """A DeskDirector client acting as the signed-in user (never waits for who-am-I)."""
+    user = session.get("user") or {}
+    return state().client(session["host"], session["token"], user=user.get("id"))
 
 
 def tenant() -> str:

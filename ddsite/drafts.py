@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, flash, redirect, request, session
 from werkzeug.datastructures import MultiDict
 
-from . import idempotency
+from . import idempotency, identity
 from .state import state
 
 # Fields that belong to the transport of a form, not to what the user wrote.
@@ -20,7 +20,7 @@ _NOT_CONTENT = {"csrf_token", "ddsid", "form_key", "form_name", "submit", "disca
 
 
 def _key(endpoint: str, view_args: Mapping[str, Any] | None, form_name: str) -> str:
-    user = session.get("user") or {}
+    user = identity.user_record()
     args = ",".join(f"{k}={v}" for k, v in sorted((view_args or {}).items()))
     return f"draft:{session.get('host')}:{user.get('id')}:{endpoint}:{args}:{form_name}"
 

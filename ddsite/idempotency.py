@@ -14,6 +14,7 @@ import secrets
 from cachelib import RedisCache
 from flask import current_app, session
 
+from . import identity
 from .sessions import session_folder
 from .state import state
 
@@ -27,7 +28,7 @@ def new_form_key() -> str:
 
 
 def _name(form_key: str) -> str:
-    user = (session.get("user") or {}).get("id")
+    user = identity.user_record().get("id")
     return hashlib.sha256(f"{session.get('host')}|{user}|{form_key}".encode()).hexdigest()
 
 
