@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "BRAND_COLOR": "#1f6feb",
     "STALE_DAYS": 7,
     "PAGE_SIZE": 20,
+    # Notes of a conversation shown at first (the newest); older ones a page at a time on request.
+    "NOTES_PAGE_SIZE": 20,
     "NOTE_MAX_LENGTH": 10000,
     # Forms carry text only; anything larger is refused with a 413 page before it is read.
     "MAX_CONTENT_LENGTH": 1024 * 1024,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, render_template, request, url_for
 
-from .. import auth, drafts
+from .. import auth, conversation, drafts
 from ..deskdirector.errors import Forbidden
 from ..forms import page_window
 from ..submit import send_once
@@ -54,6 +54,7 @@ def ticket(ticket_id: int):
             return sent
     details = auth.api().ticket("portal", ticket_id)
     return render_template("portal/ticket.html", ticket=details, form=drafts.prepare(form),
+                           notes=conversation.newest(details.notes, show_internal=False),
                            portal_url=auth.return_url(auth.tenant(), "portal", ticket_id)
                            ), _status(form)
 

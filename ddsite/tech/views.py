@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from .. import auth, drafts
+from .. import auth, conversation, drafts
 from ..forms import page_window
 from ..submit import send_once
 from . import updates
@@ -68,6 +68,7 @@ def ticket(ticket_id: int):
     status = 409 if conflict else (422 if note_form.errors or update_form.errors else 200)
     return render_template(
         "tech/ticket.html", ticket=page["ticket"], note_form=drafts.prepare(note_form, "note"),
+        notes=conversation.newest(page["ticket"].notes, show_internal=True),
         update_form=drafts.prepare(update_form, "update"), conflict=conflict,
         portal_url=auth.return_url(auth.tenant(), "tech", ticket_id)), status
 
