@@ -56,7 +56,7 @@ class Gunicorn:
         self._process = subprocess.Popen(
             [*GUNICORN, "-w", str(workers), "--threads", str(threads), "--keep-alive",
              str(keep_alive), "-b", f"127.0.0.1:{self.port}", "--chdir", str(cwd), target],
-            env=full_env)
+            env=full_env, cwd=cwd)  # `python -m` puts its working folder first on the path
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
