@@ -15,10 +15,13 @@ A_YEAR = 365 * 24 * 3600
 
 
 class Fingerprints:
-    """Content hashes of static files (read once per file and change) and of the brand colour."""
+    """Content hashes of static files (read once; again on change in debug mode) and of the brand
+    colour."""
 
     def __init__(self, app: Flask) -> None:
         self._folder = app.static_folder or ""
+        # Installed files do not change under a running server; while developing they do.
+        self._watch = app.debug
         self._brand = _digest(str(app.config["BRAND_COLOR"]).encode())
         self._files: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
@@ -32,17 +35,18 @@ class Fingerprints:
         return None
 
     def _file(self, filename: str) -> str | None:
+        known = self._files.get(filename)
+        if known and not self._watch:
+            return known[1]
         path = os.path.join(self._folder, filename)
         try:
             changed = os.stat(path).st_mtime
+            if known and known[0] == changed:
+                return known[1]
+            with open(path, "rb") as handle:
+                fingerprint = _digest(handle.read())
         except OSError:
             return None  # url_for of a missing file: the link 404s as it would without us
-        with self._lock:
-            known = self._files.get(filename)
-        if known and known[0] == changed:
-            return known[1]
-        with open(path, "rb") as handle:
-            fingerprint = _digest(handle.read())
         with self._lock:
             self._files[filename] = (changed, fingerprint)
         return fingerprint

@@ -65,10 +65,10 @@ def test_brand_css_fingerprint_follows_the_colour(config, tmp_path):
     assert urls[0] != urls[1]
 
 
-def test_a_changed_static_file_gets_a_new_fingerprint(tmp_path):
+def test_in_debug_mode_a_changed_static_file_gets_a_new_fingerprint(tmp_path):
     (tmp_path / "site.css").write_text("a { color: red }")
     app = Flask(__name__, static_folder=str(tmp_path))
-    app.config["BRAND_COLOR"] = "#000"
+    app.config.update(BRAND_COLOR="#000", DEBUG=True)
     fingerprints = Fingerprints(app)
     before = fingerprints.of("static", {"filename": "site.css"})
     (tmp_path / "site.css").write_text("a { color: blue }")
