@@ -79,13 +79,20 @@ def test_the_first_error_is_raised_even_from_the_callers_own_read():
         transport.close()
 
 
+SEEN_HEADERS: list[dict] = []
+
+
 @pytest.fixture
 def upstream():
-    """A real HTTP server on loopback answering every GET with a JSON list."""
+    """A real HTTP server on loopback answering every GET with a JSON list and a cookie."""
+    SEEN_HEADERS.clear()
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's name)
+            SEEN_HEADERS.append(dict(self.headers))
             body = b'[{"id": 1, "name": "High"}]'
             self.send_response(200)
+            self.send_header("Set-Cookie", "ARRAffinity=server-7; Path=/")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -122,3 +129,16 @@ def test_sizes_come_from_the_environment_with_clear_errors():
     assert (config["MAX_PARALLEL_CALLS"], config["SERVER_THREADS"]) == (6, 16)
     with pytest.raises(ConfigError, match="DDSITE_MAX_PARALLEL_CALLS.*at least 1"):
         load(environ={**good, "DDSITE_MAX_PARALLEL_CALLS": "0"})
+
+
+def test_a_cookie_deskdirector_sets_never_rides_along_on_later_calls(upstream):
+    transport = make_transport(max_parallel_calls=1)
+    try:
+        for token in ("token-of-pat", "token-of-kim"):
+            Client(transport, DEFAULT_ENDPOINTS, upstream, token).lookup("tech.priorities")
+        assert [h.get("Authorization") for h in SEEN_HEADERS] == [
+            "DdAccessToken token-of-pat", "DdAccessToken token-of-kim"]
+        assert all("Cookie" not in h for h in SEEN_HEADERS)
+        assert SEEN_HEADERS[1]["Accept-Encoding"] == "gzip, deflate"
+    finally:
+        transport.close()

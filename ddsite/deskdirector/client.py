@@ -20,6 +20,7 @@ from .models import Page, Ref, Status, Ticket, TicketSummary, User, parse_refs, 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+_HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": "ddsite"}
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "traceparent")
 
 
@@ -147,13 +148,17 @@ class Client:
         raise AssertionError("unreachable")
 
     def _send(self, method: str, url: str, params, body) -> requests.Response:
-        session = self._transport.session_for(self.host)
-        headers = {"Authorization": f"DdAccessToken {self._token}", "Accept": "application/json"}
+        # Straight to the pooled adapter: the session's cookie jar, hooks and redirect handling
+        # cost CPU on every call, and a cookie DeskDirector set for one user must never ride
+        # along on another user's call.
+        adapter = self._transport.session_for(self.host).get_adapter(url)
+        headers = {**_HEADERS, "Authorization": f"DdAccessToken {self._token}"}
         started = time.monotonic()
         path = url[len(self.host):]
         try:
-            response = session.request(method, url, params=params, json=body, headers=headers,
-                                       timeout=self._transport.timeout)
+            prepared = requests.Request(method, url, params=params, json=body,
+                                        headers=headers).prepare()
+            response = adapter.send(prepared, timeout=self._transport.timeout)
         except requests.Timeout as exc:
             log.warning("DeskDirector %s %s timed out", method, path)
             error = Unavailable("DeskDirector did not answer in time.", timed_out=True)
@@ -164,9 +169,10 @@ class Client:
         except requests.RequestException as exc:
             log.warning("DeskDirector %s %s failed: %s", method, path, type(exc).__name__)
             raise Unavailable("DeskDirector could not be reached.", retryable=True) from None
-        log.info("DeskDirector %s %s -> %s in %.0f ms (request id %s)", method, path,
-                 response.status_code, (time.monotonic() - started) * 1000,
-                 _request_id(response) or "-")
+        if log.isEnabledFor(logging.INFO):
+            log.info("DeskDirector %s %s -> %s in %.0f ms (request id %s)", method, path,
+                     response.status_code, (time.monotonic() - started) * 1000,
+                     _request_id(response) or "-")
         return response
 
     def _result(self, endpoint: Endpoint, response: requests.Response) -> Any:
