@@ -47,6 +47,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.after_request(lambda response: security.set_security_headers(response, frame_ancestors))
     app.url_defaults(auth.add_url_handle)
     assets.install(app)
+    # Pages only: flask-compress's streaming path leaves static files' handles open, and static
+    # files are small and cached for a year anyway.
+    app.config["COMPRESS_STREAMS"] = False
     compress.init_app(app)
     error_pages.register(app)
     app.context_processor(_template_globals)
