@@ -89,3 +89,15 @@ def test_when_the_page_fails_too_its_own_error_is_shown(client, dd):
     dd.add(responses.GET, TICKET, status=404, json={"message": "No such ticket"})
     page = client.get(deep_link(make_token()), follow_redirects=True)
     assert page.status_code == 404
+
+
+def test_who_am_i_unreachable_on_the_landing_page_is_asked_again_on_the_next(client, dd):
+    dd.add(responses.GET, ME, status=503)  # retried twice, then given up
+    dd.add(responses.GET, ME, status=503)
+    dd.add(responses.GET, ME, status=503)
+    dd.add(responses.GET, TICKET, json={"id": 1005, "summary": "Printer", "notes": []})
+    page = client.get(deep_link(make_token()), follow_redirects=True)
+    assert page.status_code == 502 and "Try again" in page.get_data(as_text=True)
+    dd.add(responses.GET, ME, json=CONTACT)
+    assert "Pat Lee" in client.get("/portal/").get_data(as_text=True)
+    assert sum(call.request.url == ME for call in dd.calls) == 4
