@@ -156,9 +156,8 @@ class Client:
         started = time.monotonic()
         path = url[len(self.host):]
         try:
-            prepared = requests.Request(method, url, params=params, json=body,
-                                        headers=headers).prepare()
-            response = adapter.send(prepared, timeout=self._transport.timeout)
+            response = adapter.send(_prepared(method, url, params, body, headers),
+                                    timeout=self._transport.timeout)
         except requests.Timeout as exc:
             log.warning("DeskDirector %s %s timed out", method, path)
             error = Unavailable("DeskDirector did not answer in time.", timed_out=True)
@@ -239,6 +238,16 @@ class Client:
     def parallel(self, **calls: Callable[[], Any]) -> dict[str, Any]:
         """Run independent reads concurrently: client.parallel(a=lambda: …, b=lambda: …)."""
         return self._transport.run_parallel(calls)
+
+
+def _prepared(method: str, url: str, params, body, headers: dict) -> requests.PreparedRequest:
+    """The request as the adapter sends it; no cookies, auth hooks or environment merged in."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_method(method)
+    prepared.prepare_url(url, params)
+    prepared.prepare_headers(headers)
+    prepared.prepare_body(data=None, files=None, json=body)
+    return prepared
 
 
 def _request_id(response: requests.Response) -> str | None:
