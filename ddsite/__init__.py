@@ -10,9 +10,9 @@ from flask import Flask, Response, current_app, session
 from flask_compress import Compress
 from flask_wtf import CSRFProtect
 
-from . import assets, auth, config, error_pages, rendering, security
+from . import assets, auth, config, error_pages, flood, forms, rendering, security
 from .deskdirector import endpoints
-from .sessions import ServerSessionInterface, make_store
+from .sessions import ServerSessionInterface, claims_folder, make_store
 from .state import State
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,10 +37,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     store, close_store = make_store(app)
     # Static files and brand.css are the same for everyone: no session read, no cookie.
     app.session_interface = ServerSessionInterface(
-        store, sessionless_paths=(f"{app.static_url_path}/", "/brand.css"))
+        store, claims_folder(app), sessionless_paths=(f"{app.static_url_path}/", "/brand.css"))
+    # Before anything reads the body (CSRF included): only text form fields, within the size limit.
+    app.before_request(forms.refuse_oversized_stream)
+    app.before_request(forms.accept_only_text_fields)
+    app.before_request(auth.intake_before_redirect)
     csrf.init_app(app)
+    limiter, close_limiter = flood.make_limiter(app)
     app.extensions["ddsite"] = State(app, store=store, close_store=close_store, endpoints=table,
-                                     csrf=csrf)
+                                     csrf=csrf, limiter=limiter, close_limiter=close_limiter)
 
     security.install_log_filter(app)
     frame_ancestors = list(app.config["DESKDIRECTOR_HOSTS"])

@@ -73,13 +73,13 @@ def add_fingerprint(endpoint: str, values: dict) -> None:
 
 
 def cache_headers(response: Response) -> Response:
-    """A year and `immutable` for the current fingerprint; anything else is revalidated."""
+    """A year and `immutable` for the current fingerprint. Anything else: a static file is
+    revalidated (Flask's own `no-cache`), brand.css is not stored (as every page)."""
     if request.endpoint not in SESSIONLESS_ENDPOINTS or response.status_code != 200:
         return response
     current = current_app.extensions["ddsite_assets"].of(request.endpoint, request.view_args or {})
-    asked = request.args.get(FINGERPRINT)
-    if current and asked == current:
+    if current and request.args.get(FINGERPRINT) == current:
         response.headers["Cache-Control"] = f"public, max-age={A_YEAR}, immutable"
-    else:
-        response.headers["Cache-Control"] = "no-cache"
+    elif request.endpoint == "brand_css":
+        response.headers["Cache-Control"] = "no-store"
     return response

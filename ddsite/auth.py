@@ -8,24 +8,30 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 from flask import Blueprint, current_app, g, redirect, request, session
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
-from . import drafts, identity
+from . import drafts, flood, identity
 from .assets import SESSIONLESS_ENDPOINTS
 from .config import normalise_origin
 from .deskdirector.client import Client
 from .deskdirector.errors import Forbidden, NotFound, TokenRejected, Unavailable
 from .deskdirector.models import User
-from .sessions import URL_HANDLE
+from .sessions import URL_HANDLE, browser_binding, settle_ticket
 from .state import state
 
 log = logging.getLogger(__name__)
 
 TOKEN_PARAMS = ("access_token", "host")
 APP_LABELS = {"portal": "a contact", "tech": "an agent"}
+# Blueprint name → the audience whose session it requires (filled by `protect`).
+AUDIENCES: dict[str, str] = {}
+# A token claiming to live longer than this is not DeskDirector's (theirs last hours to days).
+_LONGEST_TOKEN = 366 * 24 * 3600
 
 
 class PageError(Exception):
@@ -78,8 +84,33 @@ class SessionEnded(Exception):
 
 def protect(bp: Blueprint, app_name: str) -> None:
     """Require a live session for `app_name` on every page of `bp` (intake included)."""
+    AUDIENCES[bp.name] = app_name
     bp.before_request(lambda: require_session(app_name))
     bp.after_request(settle_identity)
+
+
+def intake_before_redirect():
+    """Before Werkzeug's own redirects (a missing slash, doubled slashes): intake first.
+
+    Those redirects copy the query string, token included, into `Location` and the page body.
+    """
+    routing = request.routing_exception
+    if not isinstance(routing, RequestRedirect) or not any(p in request.args for p in TOKEN_PARAMS):
+        return None
+    path = urlsplit(routing.new_url).path
+    audience = _audience_of(path)
+    if audience and "access_token" in request.args:
+        return intake(audience, path)
+    query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in TOKEN_PARAMS])
+    return redirect(path + (f"?{query}" if query else ""), code=303)
+
+
+def _audience_of(path: str) -> str | None:
+    try:
+        endpoint, _ = current_app.create_url_adapter(request).match(path, method="GET")
+    except HTTPException:
+        return None
+    return AUDIENCES.get(endpoint.rpartition(".")[0])
 
 
 def require_session(app_name: str):
@@ -132,7 +163,7 @@ def settle_identity(response):
 def who_am_i(client: Client, app_name: str) -> User:
     """Who-am-I for `app_name`, its refusals turned into pages (TokenRejected is the caller's)."""
     try:
-        return client.me(app_name)
+        return client.face(app_name).me()
     except Forbidden:
         other = "tech" if app_name == "portal" else "portal"
         raise WrongApp(_wrong_app_detail(other, app_name)) from None
@@ -141,8 +172,9 @@ def who_am_i(client: Client, app_name: str) -> User:
                           "administrator may need to correct DDSITE_ENDPOINTS_FILE.") from None
 
 
-def intake(app_name: str):
-    """Turn `?access_token=…&host=…` into a fresh server-side session and a clean URL."""
+def intake(app_name: str, path: str | None = None):
+    """Turn `?access_token=…&host=…` into a fresh server-side session and a clean URL (`path`,
+    by default the one asked for)."""
     host = allowed_host(request.args.get("host"))
     g.tenant_host = host
     token = request.args.get("access_token", "").strip()
@@ -153,11 +185,13 @@ def intake(app_name: str):
     exp = token_expiry(token)
     if exp <= time.time():
         raise SessionEnded(host, app_name, ticket_in_context())
+    flood.check_intake(host)
     user = None
     if not state().jwt_keys():  # unsigned as far as we know: who-am-I proves the token first
         try:
             user = who_am_i(state().client(host, token), app_name)
         except TokenRejected:
+            flood.count_failure(host)
             raise SessionEnded(host, app_name, ticket_in_context()) from None
     # The browser sent our cookie, so cookies work here: no second leg to find out.
     cookie_works = session.cookie is not None
@@ -165,18 +199,24 @@ def intake(app_name: str):
     session.update({"host": host, "token": token, "exp": exp, "app": app_name,
                     "user": user.to_session() if user else None,
                     "transport": "cookie" if cookie_works else "pending"})
+    if not cookie_works:
+        session["settle"] = settle_ticket(request)
     log.info("Signed in %s user %s on %s for %d s", app_name, user.id if user else "(confirming)",
              host, exp - time.time())
-    query = [(k, v) for k, v in request.args.items(multi=True) if k not in TOKEN_PARAMS]
+    # The old handle, if the URL had one, died with the rotation: only the new one goes on.
+    query = [(k, v) for k, v in request.args.items(multi=True)
+             if k not in (*TOKEN_PARAMS, URL_HANDLE)]
     if not cookie_works:
         query.append((URL_HANDLE, session.handle))
-    return redirect(request.path + (f"?{urlencode(query)}" if query else ""), code=303)
+    return redirect((path or request.path) + (f"?{urlencode(query)}" if query else ""), code=303)
 
 
 def settle_transport():
     """Second leg of intake: did the cookie come back? If so, drop the handle from the URL."""
+    session.pop("settle", None)
     if session.from_url:
         session["transport"] = "url"  # cookie blocked: the handle stays in every URL
+        session["bound_to"] = browser_binding(request)
         return None
     session["transport"] = "cookie"
     query = [(k, v) for k, v in request.args.items(multi=True) if k != URL_HANDLE]
@@ -216,6 +256,10 @@ def token_expiry(token: str) -> float:
     exp = claims.get("exp")
     if isinstance(exp, bool) or not isinstance(exp, int | float):
         raise MalformedToken("The access token from DeskDirector has no expiry time.")
+    # JSON allows NaN, Infinity and integers of any size; none of them is a time.
+    if not 0 <= exp <= time.time() + _LONGEST_TOKEN:  # also false for NaN
+        raise MalformedToken("The access token from DeskDirector has an expiry time that cannot be "
+                             "right. Open the menu item in DeskDirector again.")
     return float(exp)
 
 

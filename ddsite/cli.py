@@ -25,6 +25,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="seconds added to every sandbox API call")
     demo.add_argument("--error-rate", type=_rate, default=0.0,
                       help="share of sandbox API calls that fail, 0 to 1")
+    demo.add_argument("--dialect", choices=("v2", "v4"), default="v2",
+                      help="the API dialect the sandbox speaks: v2 (default) or v4 (comments, "
+                           "service types, string ids, statuses per queue, no server paging)")
 
     run = commands.add_parser("run", help="serve the site (development server)")
     run.add_argument("--host", default="127.0.0.1")
@@ -39,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(sandbox_port=args.sandbox_port, site_port=args.site_port,
                             token_ttl=args.token_ttl, latency=args.latency,
-                            error_rate=args.error_rate)
+                            error_rate=args.error_rate, dialect=args.dialect)
         if args.command == "run":
             return _run(args.host, args.port)
         return check()

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from limits import parse as parse_rate
+
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "DEBUG": False,
@@ -49,6 +51,12 @@ DEFAULTS: dict[str, Any] = {
     "NOTE_MAX_LENGTH": 10000,
     # Forms carry text only; anything larger is refused with a 413 page before it is read.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Flood control (see flood.py): sign-ins, each of which costs DeskDirector a who-am-I call, and
+    # sign-in links DeskDirector refused, per client address and per DeskDirector instance.
+    "INTAKE_LIMIT_PER_CLIENT": "60/minute",
+    "INTAKE_LIMIT_PER_INSTANCE": "1200/minute",
+    "FAILED_SIGN_IN_LIMIT_PER_CLIENT": "10/minute",
+    "FAILED_SIGN_IN_LIMIT_PER_INSTANCE": "100/minute",
 }
 
 # Variable name → (config key, parser, example of a good value).
@@ -116,6 +124,11 @@ _ENVIRONMENT: dict[str, tuple[str, Any, str]] = {
     "DDSITE_SESSION_COOKIE_PARTITIONED": ("SESSION_COOKIE_PARTITIONED", _parse_bool, "true"),
     "DDSITE_BRAND_COLOR": ("BRAND_COLOR", str, "#1f6feb"),
     "DDSITE_STALE_DAYS": ("STALE_DAYS", _parse_count, "7"),
+    "DDSITE_INTAKE_LIMIT_PER_CLIENT": ("INTAKE_LIMIT_PER_CLIENT", str, "60/minute"),
+    "DDSITE_INTAKE_LIMIT_PER_INSTANCE": ("INTAKE_LIMIT_PER_INSTANCE", str, "1200/minute"),
+    "DDSITE_FAILED_SIGN_IN_LIMIT_PER_CLIENT": ("FAILED_SIGN_IN_LIMIT_PER_CLIENT", str, "10/minute"),
+    "DDSITE_FAILED_SIGN_IN_LIMIT_PER_INSTANCE": ("FAILED_SIGN_IN_LIMIT_PER_INSTANCE", str,
+                                                 "100/minute"),
 }
 
 SECRET_KEYS = {"SECRET_KEY", "REDIS_URL"}
@@ -195,8 +208,19 @@ def _validate(config: dict[str, Any]) -> None:
             template.format(host="https://x", ticket_id=1)
         except (KeyError, IndexError, ValueError):
             _fail(key, "may use only the placeholders {host} and {ticket_id}")
+    for key in ("INTAKE_LIMIT_PER_CLIENT", "INTAKE_LIMIT_PER_INSTANCE",
+                "FAILED_SIGN_IN_LIMIT_PER_CLIENT", "FAILED_SIGN_IN_LIMIT_PER_INSTANCE"):
+        if not _is_rate(config[key]):
+            _fail(key, f"{config[key]!r} is not a rate such as 10/minute or 100 per hour")
     if config["JWT_PUBLIC_KEYS"] and not os.path.isfile(config["JWT_PUBLIC_KEYS"]):
         _fail("JWT_PUBLIC_KEYS", f"{config['JWT_PUBLIC_KEYS']!r} is not a readable file")
+
+
+def _is_rate(value: Any) -> bool:
+    try:
+        return parse_rate(str(value)).amount > 0
+    except ValueError:
+        return False
 
 
 def masked(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import signal
 import tempfile
@@ -44,7 +45,7 @@ class Demo:
     """The sandbox and the site, wired to each other, each on its own server."""
 
     def __init__(self, *, sandbox_port: int = 0, site_port: int = 0, token_ttl: int = 3600,
-                 latency: float = 0.0, error_rate: float = 0.0,
+                 latency: float = 0.0, error_rate: float = 0.0, dialect: str = "v2",
                  site_overrides: dict | None = None) -> None:
         from . import create_app
         from .sandbox import create_sandbox
@@ -57,14 +58,18 @@ class Demo:
         self.sandbox_url = f"http://localhost:{self.sandbox.port}"
         self.site_url = f"http://127.0.0.1:{self.site.port}"
         self.sandbox_app = create_sandbox(site_url=self.site_url, token_ttl=token_ttl,
-                                          latency=latency, error_rate=error_rate)
+                                          latency=latency, error_rate=error_rate, dialect=dialect)
         keys = folder / "deskdirector-keys.pem"
         keys.write_bytes(self.sandbox_app.extensions["sandbox"]["tokens"].public_pem())
+        # The site learns the dialect as an operator tells it: with an endpoints file.
+        endpoints_file = folder / "endpoints.json"
+        endpoints_file.write_text(json.dumps({"dialect": dialect}), encoding="utf-8")
         self.site_app = create_app({
             "DEMO": True,
             "SECRET_KEY": secrets.token_hex(32),
             "DESKDIRECTOR_HOSTS": [self.sandbox_url],
             "JWT_PUBLIC_KEYS": str(keys),
+            "ENDPOINTS_FILE": str(endpoints_file),
             "SESSION_DIR": str(folder / "sessions"),
             "TECH_TICKET_URL": "{host}/tech/deeplink?name=ticket&ticket_id={ticket_id}",
             **(site_overrides or {}),
@@ -87,13 +92,13 @@ class Demo:
 
 
 def run_demo(*, sandbox_port: int, site_port: int, token_ttl: int, latency: float,
-             error_rate: float) -> int:
+             error_rate: float, dialect: str = "v2") -> int:
     """Run the demo until Ctrl-C (or SIGTERM)."""
     demo = Demo(sandbox_port=sandbox_port, site_port=site_port, token_ttl=token_ttl,
-                latency=latency, error_rate=error_rate).start()
+                latency=latency, error_rate=error_rate, dialect=dialect).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print(f"ddsite demo is running.\n"
+    print(f"ddsite demo is running (DeskDirector API dialect {dialect}).\n"
           f"  Open {demo.sandbox_url}/ in a browser (client portal and TECH shells).\n"
           f"  The sandbox API is at {demo.sandbox_url}, the site at {demo.site_url}.\n"
           f"  Press Ctrl-C to stop.", flush=True)

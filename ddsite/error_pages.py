@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, current_app, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import auth
-from .deskdirector.errors import DeskDirectorError, Forbidden, NotFound, TokenRejected, Unavailable
+from . import auth, flood
+from .deskdirector.errors import (
+    DeskDirectorError,
+    Forbidden,
+    NotFound,
+    TokenRejected,
+    Unavailable,
+    UnknownShape,
+)
+from .forms import too_large_message
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +30,11 @@ def register(app: Flask) -> None:
     app.register_error_handler(Forbidden, forbidden)
     app.register_error_handler(NotFound, not_found)
     app.register_error_handler(Unavailable, unavailable)
+    app.register_error_handler(UnknownShape, unknown_shape)
     app.register_error_handler(DeskDirectorError, unexpected_upstream)
     app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(flood.TooManyAttempts, too_many_attempts)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
     app.register_error_handler(HTTPException, http_error)
 
 
@@ -66,13 +77,27 @@ def unavailable(error: Unavailable):
         detail = f"{error.message} Try again in a moment."
     if request.method == "POST" and error.timed_out:
         detail += " What you sent may have reached DeskDirector anyway; check before sending again."
-    # After intake the URL holds no token, so "try again" may simply repeat it (as a GET).
-    retry_url = request.full_path.rstrip("?") if session.get("token") else None
+    # After intake the URL holds no token, so "try again" may simply repeat it (as a GET). During
+    # intake it holds the new token: only DeskDirector can hand that out again.
+    during_intake = any(name in request.args for name in auth.TOKEN_PARAMS)
+    retry_url = (request.full_path.rstrip("?")
+                 if session.get("token") and not during_intake else None)
     reopen_url = None
     if retry_url is None and g.get("tenant_host"):
         reopen_url = auth.return_url(g.tenant_host, _app_of_request())
     return _render(error.status_code, "DeskDirector is not answering", detail,
                    retry_url=retry_url, reopen_url=reopen_url, draft_saved=error.draft_saved)
+
+
+def unknown_shape(error: UnknownShape):
+    log.warning("DeskDirector answered %s in an unknown shape: %s (HTTP %s, request id %s)",
+                error.operation, error.detail, error.upstream_status, error.request_id or "-")
+    return _render(502, "DeskDirector answered in a form ddsite does not know",
+                   f"ddsite asked DeskDirector for “{error.operation}” and could not read the "
+                   f"answer ({error.detail}). This DeskDirector may keep that operation "
+                   "elsewhere or speak another dialect: tell your administrator, who can set "
+                   "its path and dialect in DDSITE_ENDPOINTS_FILE.",
+                   draft_saved=error.draft_saved)
 
 
 def unexpected_upstream(error: DeskDirectorError):
@@ -87,6 +112,15 @@ def csrf_failed(error: CSRFError):
     return _render(400, "The form could not be sent",
                    "The form was too old or did not come from this page. Nothing was sent; "
                    "reload the page and try again.")
+
+
+def too_many_attempts(error: flood.TooManyAttempts):
+    body, status = _render(429, "Too many sign-in attempts", error.detail)
+    return body, status, {"Retry-After": str(error.retry_after)}
+
+
+def too_large(error: RequestEntityTooLarge):
+    return _render(413, "Too much to send", too_large_message(current_app.config["MAX_CONTENT_LENGTH"]))
 
 
 def http_error(error: HTTPException):

@@ -2,16 +2,80 @@
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Mapping
 
-from flask import current_app
+from flask import current_app, request
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from .auth import PageError
 from .deskdirector.errors import Invalid
 from .deskdirector.models import Ref
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Text is letters, digits, punctuation, spaces and line breaks; no other control characters.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class BadFormInput(PageError):
+    """A POST body that is not a browser's text form: nothing of it is read or sent."""
+
+    heading = "The form could not be read"
+
+
+def refuse_oversized_stream() -> None:
+    """Refuse a body of unstated length (chunked) over the size limit with 413, instead of reading
+    only its first part as if it were all."""
+    limit = request.max_content_length
+    if limit is None or request.content_length is not None:
+        return
+    if "wsgi.input_terminated" not in request.environ:
+        return  # the server cannot say where such a body ends, so Werkzeug reads none of it
+    body = request.environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        raise RequestEntityTooLarge(too_large_message(limit))
+    request.environ["wsgi.input"] = io.BytesIO(body)
+
+
+def too_large_message(limit: int) -> str:
+    """What a 413 page says: the limit, and that nothing was sent."""
+    return (f"What you sent is larger than this site accepts ({limit // 1024:,} KB). Nothing was "
+            "sent; shorten it and try again.")
+
+
+def accept_only_text_fields() -> None:
+    """Before any form is read: a POST must be text form fields, as a browser sends a form.
+
+    Files, JSON and other bodies, and control characters, get a 400 page that says which; so
+    nothing but a string ever reaches a form field or a validator.
+    """
+    if request.method != "POST" or request.routing_exception is not None:
+        return
+    if request.mimetype not in FORM_TYPES and (request.mimetype or request.content_length):
+        kind = "JSON" if request.is_json else f"a body of type “{request.mimetype[:60]}”"
+        raise BadFormInput(f"This page takes a form as your browser sends it, and {kind} cannot "
+                           "be read here. Nothing was sent.")
+    if request.files:
+        raise BadFormInput("Files cannot be attached here: the form takes text only. Nothing was "
+                           "sent; take the file out and send the text again.")
+    for name, value in request.form.items(multi=True):
+        if _NOT_TEXT.search(name) or _NOT_TEXT.search(value):
+            raise BadFormInput("The form held characters that are not text (control characters), "
+                               "so it was not read. Nothing was sent; retype the text and send "
+                               "it again.")
 
 
 def strip(value):
@@ -24,9 +88,54 @@ def choices(refs: list[Ref], empty_label: str) -> list[SelectChoice]:
     return [SelectChoice("", empty_label)] + [SelectChoice(r.id, r.name) for r in refs]
 
 
-def int_or_none(value):
-    """Coerce a select's value: '' means nothing chosen."""
-    return None if value in (None, "") else int(value)
+def text_or_none(value):
+    """Coerce a select's value to text ('' means nothing chosen): ids compare by their text."""
+    return None if value in (None, "") else str(value)
+
+
+def _chosen(field, text):
+    """The id DeskDirector gave for the choice whose text is `text` (None when not offered)."""
+    return next((c.value for c in field.choices or () if c.value != "" and str(c.value) == text),
+                None)
+
+
+class RefField(SelectField):
+    """A select over one of DeskDirector's look-up lists; `chosen` is the id as DeskDirector
+    wrote it (a number or a string), so it goes back out unchanged."""
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        super().__init__(label, validators, coerce=text_or_none, **kwargs)
+
+    @property
+    def chosen(self):
+        """The chosen item's id, or None."""
+        return _chosen(self, self.data)
+
+    def offer(self, ref: Ref | None) -> None:
+        """Add `ref` to the choices when the list left it out (a ticket's current value)."""
+        if ref is not None and ref.id is not None and _chosen(self, str(ref.id)) is None:
+            self.choices = [*self.choices, SelectChoice(ref.id, ref.name)]
+
+
+class RefsField(SelectMultipleField):
+    """Several items of a look-up list as checkboxes; `chosen` lists their ids as written."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        super().__init__(label, validators, coerce=str, **kwargs)
+
+    @property
+    def chosen(self) -> list:
+        """The chosen items' ids."""
+        return [_chosen(self, text) for text in self.data or () if _chosen(self, text) is not None]
+
+    def offer(self, refs: list[Ref]) -> None:
+        """Add any of `refs` the list left out."""
+        known = {str(c.value) for c in self.choices or ()}
+        self.choices = [*self.choices, *(SelectChoice(r.id, r.name) for r in refs
+                                         if r.id is not None and str(r.id) not in known)]
 
 
 class ListFilterForm(FlaskForm):
@@ -76,14 +185,18 @@ def note_field(label: str) -> TextAreaField:
 
 
 def apply_field_errors(form: FlaskForm, error: Invalid, fields: Mapping[str, str]) -> None:
-    """Put DeskDirector's field messages on the form's fields; the rest go to the form itself."""
+    """Put DeskDirector's field messages on the form's fields; the rest go to the form itself.
+
+    The client names fields as its faces' arguments; `fields` maps those to the form's fields
+    where the two differ.
+    """
     placed = False
-    for upstream_name, messages in error.field_errors.items():
-        field = getattr(form, fields.get(upstream_name, ""), None)
-        if field is not None:
+    for name, messages in error.field_errors.items():
+        field = form._fields.get(fields.get(name, name))
+        if field is not None and not isinstance(field, HiddenField):
             field.errors = [*field.errors, *messages]
             placed = True
         else:
-            form.form_errors.extend(f"{upstream_name}: {m}" for m in messages)
+            form.form_errors.extend(f"{name}: {m}" for m in messages)
     if not placed and not form.form_errors:
         form.form_errors.append(f"DeskDirector did not accept this: {error.message}")

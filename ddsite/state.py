@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 
 from cachelib import BaseCache
 from flask import Flask, current_app
+from flask_limiter import Limiter
 from flask_wtf import CSRFProtect
 
 from .deskdirector.client import Client, Transport
@@ -18,9 +19,12 @@ class State:
     """What one ddsite app shares across requests."""
 
     def __init__(self, app: Flask, *, store: BaseCache, close_store: Callable[[], None],
-                 endpoints: Mapping[str, Endpoint], csrf: CSRFProtect) -> None:
+                 endpoints: Mapping[str, Endpoint], csrf: CSRFProtect, limiter: Limiter,
+                 close_limiter: Callable[[], None]) -> None:
         config = app.config
         self.store = store
+        self.limiter = limiter
+        self._close_limiter = close_limiter
         self._close_store = close_store
         self.endpoints = endpoints
         self.csrf = csrf
@@ -34,9 +38,10 @@ class State:
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        """Release pooled connections: DeskDirector's and, with Redis, the store's."""
+        """Release pooled connections: DeskDirector's and, with Redis, the store's and the limiter's."""
         self.transport.close()
         self._close_store()
+        self._close_limiter()
 
     def client(self, host: str, token: str, user: object = None) -> Client:
         """A client for one user on one (already validated) instance; `user` keys their own

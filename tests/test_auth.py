@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 import responses
 
@@ -226,7 +227,7 @@ def test_token_rejected_mid_session_ends_it(client, dd, app):
     @app.get("/tech/probe")
     def probe():  # a page that calls DeskDirector
         from ddsite import auth
-        auth.api().lookup("tech.statuses")
+        auth.api().tech.statuses()
         return "ok"
 
     sign_in(client, dd, "tech")
@@ -235,3 +236,49 @@ def test_token_rejected_mid_session_ends_it(client, dd, app):
     assert response.status_code == 401
     assert f'href="{HOST}/tech/" target="_top"' in response.get_data(as_text=True)
     assert client.get("/tech/").status_code == 401
+
+
+# ---- hardening: the token never echoed, no stale handle, no impossible expiry ---------------
+@pytest.mark.parametrize("app_name", ["portal", "tech"])
+def test_path_without_its_slash_signs_in_instead_of_echoing_the_token(client, dd, app_name):
+    user = CONTACT if app_name == "portal" else AGENT
+    dd.add(responses.GET, HOST + ("/api/v2/user/client" if app_name == "portal" else "/api/v2/user/member"),
+           json=user)
+    response = client.get(f"/{app_name}?view=x&access_token={make_token(user['id'])}&host={HOST}")
+    # the leak-checking client fails the test if the token is in Location or the body
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(f"/{app_name}/?view=x&ddsid=")
+
+
+def test_failed_intake_during_a_live_session_offers_no_link_with_the_new_token(client, dd):
+    sign_in(client, dd)
+    for _ in range(3):
+        dd.add(responses.GET, HOST + "/api/v2/user/client", status=503)
+    response = client.get(f"/portal/?access_token={make_token()}&host={HOST}")
+    assert response.status_code == 502
+    text = response.get_data(as_text=True)
+    assert ">Try again</a>" not in text  # only DeskDirector can hand out the token again
+    assert f'href="{HOST}/portal/" target="_top"' in text
+
+
+def test_stale_handle_in_the_intake_url_is_replaced(app, dd):
+    old_browser = app.test_client(use_cookies=False)
+    dd.add(responses.GET, HOST + "/api/v2/user/client", json=CONTACT)
+    old = old_browser.get(f"/portal/?access_token={make_token()}&host={HOST}").headers["Location"]
+    old_handle = old.split("ddsid=")[1]
+    browser = app.test_client(use_cookies=False)
+    dd.add(responses.GET, HOST + "/api/v2/user/client", json=CONTACT)
+    location = browser.get(f"/portal/?access_token={make_token()}&host={HOST}&ddsid={old_handle}"
+                           ).headers["Location"]
+    assert location.count("ddsid=") == 1 and old_handle not in location
+    page = browser.get(location)
+    assert page.status_code == 200 and "Pat Lee" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("exp", [10 ** 400, -(10 ** 400), float("nan"), float("inf"),
+                                 time.time() + 10 * 366 * 24 * 3600])
+def test_impossible_expiry_is_a_malformed_token(client, exp):
+    token = make_token(exp=exp)
+    response = client.get(f"/portal/?access_token={token}&host={HOST}")
+    assert response.status_code == 400
+    assert "expiry time that cannot be right" in response.get_data(as_text=True)

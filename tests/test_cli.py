@@ -54,18 +54,24 @@ def test_missing_secret_key_is_named(environment, capsys):
     assert "DDSITE_SECRET_KEY: is required" in capsys.readouterr().err
 
 
-def test_demo_starts_both_servers_and_stops_cleanly():
-    process = subprocess.Popen([sys.executable, "-m", "ddsite.cli", "demo", "--token-ttl", "30"],
+@pytest.mark.parametrize("dialect", ["v2", "v4"])
+def test_demo_starts_both_servers_and_stops_cleanly(dialect):
+    options = ["--dialect", dialect] if dialect == "v4" else []
+    process = subprocess.Popen([sys.executable, "-m", "ddsite.cli", "demo", "--token-ttl", "30",
+                                *options],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         first_line = process.stdout.readline()
-        assert first_line.startswith("ddsite demo is running")
+        assert first_line.startswith(f"ddsite demo is running (DeskDirector API dialect {dialect})")
         address = re.search(r"Open (http://localhost:\d+)/", process.stdout.readline()).group(1)
         site = re.search(r"the site at (http://127\.0\.0\.1:\d+)", process.stdout.readline()).group(1)
         shell = requests.get(f"{address}/portal/", timeout=5)
         assert shell.status_code == 200 and f'src="{site}/portal/?access_token=' in shell.text
         assert requests.get(f"{site}/portal/", timeout=5).status_code == 400
+        # v4's own paths answer (401 without a token); the other dialect's are not there
+        v4_path = requests.get(f"{address}/api/v4/client-portal/tickets", timeout=5).status_code
+        assert v4_path == (401 if dialect == "v4" else 404)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=15) == 0
         assert "Stopping" in process.stdout.read()

@@ -18,6 +18,7 @@ from ddsite.deskdirector.errors import (
     NotFound,
     TokenRejected,
     Unavailable,
+    UnknownShape,
 )
 
 from .conftest import HOST, make_token
@@ -38,8 +39,8 @@ def api(transport, token):
 def test_every_call_sends_the_token_accept_and_a_timeout(api, dd, token):
     dd.add(responses.GET, TICKETS, json={"total": 0, "results": []})
     dd.add(responses.POST, TICKETS + "/5/notes", json={"id": 1})
-    api.tickets("tech", status="open", assigned="me")
-    api.add_note("tech", 5, "hi", internal=True)
+    api.tech.tickets(status="open", assigned="me")
+    api.tech.add_note(5, "hi", internal=True)
     for call in dd.calls:
         assert call.request.headers["Authorization"] == f"DdAccessToken {token}"
         assert call.request.headers["Accept"] == "application/json"
@@ -51,7 +52,7 @@ def test_every_call_sends_the_token_accept_and_a_timeout(api, dd, token):
 def test_get_is_retried_on_503_then_succeeds(api, dd):
     dd.add(responses.GET, TICKETS, status=503)
     dd.add(responses.GET, TICKETS, json={"total": 1, "results": [{"id": 9, "summary": "x"}]})
-    page = api.tickets("tech")
+    page = api.tech.tickets()
     assert [t.id for t in page.items] == [9]
     assert len(dd.calls) == 2
 
@@ -59,21 +60,21 @@ def test_get_is_retried_on_503_then_succeeds(api, dd):
 def test_get_is_retried_on_connection_error(api, dd):
     dd.add(responses.GET, TICKETS, body=requests.ConnectionError("reset"))
     dd.add(responses.GET, TICKETS, json=[])
-    assert api.tickets("tech").items == []
+    assert api.tech.tickets().items == []
 
 
 def test_get_gives_up_after_the_configured_retries(api, dd):
     for _ in range(3):
         dd.add(responses.GET, TICKETS, status=502)
     with pytest.raises(Unavailable):
-        api.tickets("tech")
+        api.tech.tickets()
     assert len(dd.calls) == 3
 
 
 def test_read_timeout_is_not_retried(api, dd):
     dd.add(responses.GET, TICKETS, body=requests.ReadTimeout())
     with pytest.raises(Unavailable) as caught:
-        api.tickets("tech")
+        api.tech.tickets()
     assert caught.value.timed_out and caught.value.status_code == 504
     assert len(dd.calls) == 1
 
@@ -81,21 +82,21 @@ def test_read_timeout_is_not_retried(api, dd):
 def test_post_is_never_retried(api, dd):
     dd.add(responses.POST, TICKETS + "/5/notes", status=503)
     with pytest.raises(Unavailable):
-        api.add_note("tech", 5, "once only")
+        api.tech.add_note(5, "once only")
     assert len(dd.calls) == 1
 
 
 def test_post_connection_error_is_not_retried(api, dd):
     dd.add(responses.POST, TICKETS + "/5/notes", body=requests.ConnectionError())
     with pytest.raises(Unavailable):
-        api.add_note("tech", 5, "once only")
+        api.tech.add_note(5, "once only")
     assert len(dd.calls) == 1
 
 
 def test_patch_is_never_retried(api, dd):
     dd.add(responses.PATCH, TICKETS + "/5", status=502)
     with pytest.raises(Unavailable):
-        api.update_ticket(5, {"status": {"id": 2}})
+        api.tech.update_ticket(5, status=2)
     assert len(dd.calls) == 1
 
 
@@ -113,25 +114,28 @@ def test_status_maps_to_a_typed_error(api, dd, status, body, error, token):
     kwargs = {"json": body} if isinstance(body, dict) else {"body": body or ""}
     dd.add(responses.POST, TICKETS + "/5/notes", status=status, **kwargs)
     with pytest.raises(error) as caught:
-        api.add_note("tech", 5, "x")
+        api.tech.add_note(5, "x")
     assert type(caught.value) is error
     assert token not in str(caught.value)
     assert caught.value.upstream_status == status
 
 
-def test_field_errors_are_kept_in_camel_case(api, dd):
+def test_field_errors_come_back_under_the_faces_argument_names(api, dd):
     dd.add(responses.POST, TICKETS + "/5/notes", status=400,
-           json={"message": "Bad input", "errors": {"Note": ["Note is required"]}})
+           json={"message": "Bad input", "errors": {"Note": ["Note is required"],
+                                                    "IsInternal": ["Not allowed"], "Other": ["x"]}})
     with pytest.raises(Invalid) as caught:
-        api.add_note("tech", 5, "")
+        api.tech.add_note(5, "")
     assert caught.value.message == "Bad input"
-    assert caught.value.field_errors == {"note": ["Note is required"]}
+    assert caught.value.field_errors == {"text": ["Note is required"], "internal": ["Not allowed"],
+                                         "other": ["x"]}
 
 
-def test_unreadable_success_body_is_unavailable(api, dd):
-    dd.add(responses.GET, TICKETS + "/5", body="<html>proxy page</html>", status=200)
-    with pytest.raises(Unavailable, match="cannot read"):
-        api.ticket("tech", 5)
+def test_a_success_body_that_is_not_json_is_an_unknown_shape(api, dd):
+    dd.add(responses.GET, TICKETS + "/5", body="<html>the portal's own page</html>", status=200)
+    with pytest.raises(UnknownShape, match="not JSON") as caught:
+        api.tech.ticket(5)
+    assert caught.value.operation == "tech.ticket" and caught.value.status_code == 502
 
 
 def test_one_pooled_session_per_host(transport):

@@ -132,17 +132,17 @@ def test_a_change_drops_the_lists_it_relied_on(app, dd, outcome):
     api = Client(state.transport, DEFAULT_ENDPOINTS, HOST, make_token("acme~m~2"), lookups=state.lookups)
     dd.add(responses.GET, TECH + "/statuses", json=[{"id": 1, "name": "New"}])
     dd.add(responses.GET, TECH + "/priorities", json=[{"id": 1, "name": "Low"}])
-    api.statuses(), api.statuses(), api.lookup("tech.priorities")
+    api.tech.statuses(), api.tech.statuses(), api.tech.priorities()
     assert calls_to(dd, "/statuses") == 1
     if outcome == "accepted":
         dd.add(responses.PATCH, TECH + "/tickets/1005", json={"id": 1005, "summary": "x"})
-        api.update_ticket(1005, {"status": {"id": 1}})
+        api.tech.update_ticket(1005, status=1)
     else:
         dd.add(responses.PATCH, TECH + "/tickets/1005", status=422,
                json={"message": "No such status", "errors": {"status": ["unknown"]}})
         with pytest.raises(Invalid):
-            api.update_ticket(1005, {"status": {"id": 9}})
-    api.statuses(), api.lookup("tech.priorities")
+            api.tech.update_ticket(1005, status=9)
+    api.tech.statuses(), api.tech.priorities()
     assert calls_to(dd, "/statuses") == 2 and calls_to(dd, "/priorities") == 2
 
 
@@ -152,9 +152,9 @@ def test_a_new_request_drops_that_contacts_lists(app, dd):
                  user="acme~c~7")
     dd.add(responses.GET, PORTAL + "/request-types", json=[{"id": 1, "name": "Hardware"}])
     dd.add(responses.POST, PORTAL + "/tickets", status=201, json={"id": 1077, "summary": "x"})
-    api.lookup("portal.request_types")
-    api.create_ticket(summary="x", description="", request_type_id=1)
-    api.lookup("portal.request_types")
+    api.portal.request_types()
+    api.portal.create_ticket(summary="x", description="", request_type=1)
+    api.portal.request_types()
     assert calls_to(dd, "/request-types") == 2
 
 
@@ -165,8 +165,17 @@ def test_workers_sharing_redis_share_the_lists(redis_url, config, dd):
         dd.add(responses.GET, host + "/api/v4/tech/agents", json=[{"id": 2, "name": "Sam"}])
         for index, worker in enumerate(workers):
             api = worker.extensions["ddsite"].client(host, make_token("acme~m~2"))
-            assert [a.name for a in api.lookup("tech.agents")] == ["Sam"]
+            assert [a.name for a in api.tech.agents()] == ["Sam"]
             assert calls_to(dd, "/agents") == 1, f"worker {index} read it again"
     finally:
         for worker in workers:
             worker.extensions["ddsite"].close()
+
+
+def test_statuses_are_kept_per_queue_and_a_change_drops_every_queues(cache):
+    cache.get(HOST, "tech.statuses", None, lambda: ["first queue"], queue_id=1)
+    cache.get(HOST, "tech.statuses", None, lambda: ["second queue"], queue_id=2)
+    assert cache.get(HOST, "tech.statuses", None, lambda: ["again"], queue_id=1) == ["first queue"]
+    cache.invalidate(HOST, "tech.update_ticket", None)
+    assert cache.get(HOST, "tech.statuses", None, lambda: ["new"], queue_id=1) == ["new"]
+    assert cache.get(HOST, "tech.statuses", None, lambda: ["new 2"], queue_id=2) == ["new 2"]

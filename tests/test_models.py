@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import operator
 from datetime import UTC, datetime
 
 import pytest
 
-from ddsite.deskdirector.models import Page, Ticket, TicketSummary, User, parse_datetime, parse_refs
+from ddsite.deskdirector.models import (
+    Id,
+    Page,
+    Ticket,
+    TicketSummary,
+    User,
+    list_rows,
+    parse_datetime,
+    parse_refs,
+    sort_tickets,
+)
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -45,20 +56,87 @@ def test_missing_everything_still_parses():
 
 
 def test_page_counts():
-    page = Page.parse({"total": 45, "resultsCount": 20, "results": [{"id": i} for i in range(20)]},
-                      TicketSummary, skip=20, take=20)
+    page = Page(items=[TicketSummary.parse({"id": i}) for i in range(20)], total=45, skip=20, take=20)
     assert (page.first, page.last, page.total) == (21, 40, 45)
     assert page.has_previous and page.has_next
-    empty = Page.parse({"total": 0, "results": []}, TicketSummary, skip=0, take=20)
+    empty = Page(items=[], total=0, skip=0, take=20)
     assert (empty.first, empty.last, empty.has_next, empty.has_previous) == (0, 0, False, False)
 
 
+@pytest.mark.parametrize("reply, rows, total", [
+    ([{"id": 1}, {"id": 2}], 2, 2),  # a bare array
+    ({"results": [{"id": 1}], "totalResults": 9}, 1, 9),  # admin connector
+    ({"total": 45, "resultsCount": 1, "results": [{"id": 1}]}, 1, 45),  # TECH connector
+    ({"results": [{"id": 1}, {"id": 2}]}, 2, 2),  # no total: what is there
+])
+def test_every_known_list_envelope(reply, rows, total):
+    found_rows, found_total = list_rows(reply)
+    assert (len(found_rows), found_total) == (rows, total)
+
+
+@pytest.mark.parametrize("reply", [{"items": []}, {"results": "x"}, "text", None, 7])
+def test_an_unknown_list_shape_is_said_to_be_unknown(reply):
+    assert list_rows(reply) is None
 def test_user_round_trips_through_the_session():
     user = User.parse({"id": "a~c~1", "firstName": "Pat", "lastName": "Lee", "userName": "pat",
                        "company": {"id": 3, "name": "Acme"}})
     assert User.from_session(user.to_session()) == user and user.name == "Pat Lee"
 
 
-def test_parse_refs_accepts_bare_and_wrapped_lists():
-    assert [r.name for r in parse_refs([{"id": 1, "name": "Open"}])] == ["Open"]
-    assert [r.id for r in parse_refs({"results": [{"id": 2, "name": "x"}, "junk"]})] == [2]
+def test_parse_refs_reads_rows_and_names_in_any_form():
+    refs = parse_refs([{"id": 1, "name": "Open"}, "junk", {"id": "7", "firstName": "Sam",
+                                                           "lastName": "Reyes"}])
+    assert [(r.id, r.name) for r in refs] == [(1, "Open"), ("7", "Sam Reyes")]
+
+
+def test_ids_compare_by_their_text_and_keep_their_wire_form():
+    assert Id(21) == Id("21") == 21 == Id("21") and Id(21) == "21"
+    assert operator.ne(Id("21"), 21) is False and operator.ne(21, Id("21")) is False
+    assert Id("21") != 22 and Id("21") != None  # noqa: E711
+    assert 21 in [Id("21")] and Id(21) in {"21"} and hash(Id(21)) == hash("21")
+    assert Id(21).wire == 21 and Id("21").wire == "21" and Id(Id(5)).wire == 5
+    assert Id.like(201, Id("3")).wire == "201" and Id.like(201, Id(3)).wire == 201
+    assert Id.like(201, None).wire == 201
+
+
+def test_the_v4_vocabulary_parses_to_the_same_models():
+    ticket = Ticket.parse({
+        "id": "21", "summary": "VPN", "serviceType": {"id": "4", "name": "Network"},
+        "status": {"id": "1-2", "name": "In progress"}, "queue": {"id": "1", "name": "Service desk"},
+        "assignedAgents": [{"id": "201", "name": "Sam"}], "isClosed": False,
+        "latestComment": {"id": "9", "commentPreview": "Try now", "author": {"id": "a~m~201"}},
+        "comments": [{"id": "9", "comment": "Try now", "isPublic": True,
+                      "createdOn": "2026-01-02T00:00:00Z", "author": {"id": "a~m~201", "name": "Sam"}},
+                     {"id": "8", "comment": "Agents only", "isPublic": False,
+                      "createdOn": "2026-01-01T00:00:00Z"}],
+    })
+    assert ticket.id == 21 and ticket.request_type.name == "Network" and ticket.queue.id == 1
+    assert ticket.status.id == "1-2" and ticket.assigned_agents[0].id == 201
+    assert [(n.text, n.is_internal) for n in ticket.notes] == [("Agents only", True),
+                                                               ("Try now", False)]
+    assert ticket.notes[1].created_by.name == "Sam" and ticket.latest_note.preview == "Try now"
+    v2 = Ticket.parse({"id": 21, "requestType": {"id": 4, "name": "Network"},
+                       "board": {"id": 1, "name": "Service desk"}, "assignedMembers": [{"id": 201}]})
+    assert v2.request_type == ticket.request_type and v2.queue.id == ticket.queue.id
+    assert v2.assigned_agents[0].id == ticket.assigned_agents[0].id
+
+
+@pytest.mark.parametrize("data, closed", [
+    ({"isClosed": True, "status": {"id": 1, "isClosed": False}}, True),  # the ticket's own word
+    ({"isClosed": False, "closedOn": "2026-01-01T00:00:00Z"}, False),
+    ({"status": {"id": 6, "name": "Closed", "isClosed": True}}, True),  # else its status
+    ({"status": {"id": 2}, "closedOn": "2026-01-01T00:00:00Z"}, True),  # else a closing date
+    ({"status": {"id": 2}}, False),
+])
+def test_closed_ness(data, closed):
+    assert TicketSummary.parse(data).is_closed is closed
+
+
+def test_tickets_sort_locally_in_each_order():
+    rows = [TicketSummary.parse(r) for r in (
+        {"id": 1, "createdOn": "2026-01-01T00:00:00Z", "priority": {"id": "2"}},
+        {"id": 2, "createdOn": "2026-03-01T00:00:00Z", "priority": {"id": "4"}},
+        {"id": 3, "createdOn": "2026-02-01T00:00:00Z"})]
+    assert [t.id for t in sort_tickets(rows, "activity")] == [2, 3, 1]
+    assert [t.id for t in sort_tickets(rows, "age")] == [1, 3, 2]
+    assert [t.id for t in sort_tickets(rows, "priority")] == [2, 1, 3]

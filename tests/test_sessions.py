@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import responses
 
@@ -87,3 +88,113 @@ def test_redis_store_is_used_when_configured(config, redis_url, dd):
     finally:
         for worker in workers:
             worker.extensions["ddsite"].close()
+
+
+# ---- a handle in a link never signs a browser in as someone else (fixation) -----------------
+IFRAME = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "iframe", "Sec-Fetch-Mode": "navigate"}
+
+
+def _kept_redirect(client, dd, headers=None) -> str:
+    """Intake as a contact who does not follow the 303 and keeps its Location."""
+    dd.add(responses.GET, HOST + "/api/v2/user/client", json=CONTACT)
+    response = client.get(f"/portal/?access_token={make_token()}&host={HOST}", headers=headers or {})
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
+def test_pending_handle_in_a_link_does_not_sign_in_another_browser(client, app, dd):
+    location = _kept_redirect(client, dd, IFRAME)
+    victim = app.test_client(use_cookies=False)
+    # opened from a mail or a chat: a top-level navigation, as the browser says
+    page = victim.get(location, headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "document",
+                                         "Sec-Fetch-Mode": "navigate", "Sec-Fetch-User": "?1"})
+    assert page.status_code == 400
+    assert "Pat Lee" not in page.get_data(as_text=True)
+
+
+def test_pending_handle_from_another_address_is_not_accepted(client, app, dd):
+    location = _kept_redirect(client, dd)
+    elsewhere = app.test_client(use_cookies=False)
+    page = elsewhere.get(location, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert page.status_code == 400 and "Pat Lee" not in page.get_data(as_text=True)
+
+
+def test_pending_handle_settles_in_the_navigation_that_follows_intake(app, dd):
+    browser = app.test_client(use_cookies=False)
+    location = _kept_redirect(browser, dd, IFRAME)
+    page = browser.get(location, headers=IFRAME)
+    assert page.status_code == 200 and "Pat Lee" in page.get_data(as_text=True)
+
+
+def test_pending_handle_is_dead_after_a_few_seconds(app, dd, monkeypatch):
+    from ddsite import sessions
+
+    browser = app.test_client(use_cookies=False)
+    location = _kept_redirect(browser, dd)
+    later = time.time() + sessions.SETTLE_SECONDS + 1
+    monkeypatch.setattr(sessions.time, "time", lambda: later)
+    assert browser.get(location).status_code == 400
+
+
+def test_pending_handle_settles_once_even_when_two_requests_race(app, dd):
+    browser = app.test_client(use_cookies=False)
+    location = _kept_redirect(browser, dd)
+    from werkzeug.test import EnvironBuilder
+
+    # both read the session before either has saved it
+    requests_ = [app.request_class(EnvironBuilder(location, environ_base=browser.environ_base).get_environ())
+                 for _ in range(2)]
+    opened = [app.session_interface.open_session(app, request) for request in requests_]
+    assert [bool(s.get("user")) for s in opened] == [True, False]
+
+
+def test_settled_url_handle_counts_only_from_our_own_pages(app, dd):
+    browser = app.test_client(use_cookies=False)
+    location = _kept_redirect(browser, dd, IFRAME)
+    assert browser.get(location, headers=IFRAME).status_code == 200
+    inside = browser.get(location, headers={**IFRAME, "Sec-Fetch-Site": "same-origin"})
+    assert inside.status_code == 200
+    shared = app.test_client(use_cookies=False).get(location, headers={**IFRAME, "Sec-Fetch-Dest": "document"})
+    assert shared.status_code == 400 and "Pat Lee" not in shared.get_data(as_text=True)
+
+
+def test_settled_url_handle_works_only_in_the_browser_that_settled_it(app, dd):
+    browser = app.test_client(use_cookies=False)
+    location = _kept_redirect(browser, dd)
+    assert browser.get(location).status_code == 200
+    assert browser.get(location).status_code == 200  # a browser that sends no Sec-Fetch-* headers
+    other = app.test_client(use_cookies=False)
+    assert other.get(location, environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 400
+    assert other.get(location, headers={"User-Agent": "Other/1.0"}).status_code == 400
+
+
+def test_settle_claims_on_the_filesystem_expire(app, tmp_path):
+    import os
+
+    from ddsite.sessions import claim_once
+
+    folder = str(tmp_path / "claims")
+    assert claim_once(app.session_interface.store, folder, "settle:a", 30)
+    assert not claim_once(app.session_interface.store, folder, "settle:a", 30)
+    for entry in os.scandir(folder):
+        os.utime(entry.path, (time.time() - 31, time.time() - 31))
+    assert claim_once(app.session_interface.store, folder, "settle:b", 30)
+    assert len(os.listdir(folder)) == 1  # a's claim, long past its use, was swept
+
+
+def test_pending_handle_settles_once_with_the_redis_store(config, redis_url, dd):
+    from werkzeug.test import EnvironBuilder
+
+    from ddsite import create_app
+
+    config["REDIS_URL"] = redis_url
+    app = create_app(config)
+    try:
+        browser = app.test_client(use_cookies=False)
+        location = _kept_redirect(browser, dd)
+        requests_ = [app.request_class(EnvironBuilder(location, environ_base=browser.environ_base).get_environ())
+                     for _ in range(2)]
+        opened = [app.session_interface.open_session(app, request) for request in requests_]
+        assert [bool(s.get("user")) for s in opened] == [True, False]
+    finally:
+        app.extensions["ddsite"].close()

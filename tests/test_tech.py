@@ -328,3 +328,39 @@ def test_quick_action_failures_are_explained_and_not_retried(agent, dd, action, 
 def test_quick_action_on_a_missing_ticket(agent, dd):
     dd.add(responses.GET, API + "/tickets/999", status=404, json={})
     assert agent.get("/tech/tickets/999/take").status_code == 404
+
+
+def test_refusal_of_the_assignees_lands_on_their_field(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.PATCH, API + "/tickets/1005", status=422,
+           json={"message": "Invalid", "errors": {"AssignedAgents": ["Priya is on leave."]}})
+    response = _update(agent, dd, page, {"assignees": ["5"]})
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert '<ul class="errors"><li>Priya is on leave.</li></ul>' in text
+    assert "assignees: Priya" not in text  # on the field, not in the form's own errors
+
+
+# ---- hardening: tampered remembered values, redirect targets checked before the change -----
+@pytest.mark.parametrize("loaded", ["²", "٣", "1,,2", "-1", "2 ,5", "x"])
+def test_tampered_remembered_assignees_are_refused_with_a_message(agent, dd, loaded):
+    page = open_ticket(agent, dd)
+    response = _update(agent, dd, page, {"status": "2", "loaded_assignees": loaded})
+    assert response.status_code == 422
+    assert "changed outside this page" in response.get_data(as_text=True)
+    assert not patches(dd)
+
+
+@pytest.mark.parametrize("target", ["/tech/\r\nSet-Cookie:x=1", "/tech/queue\nX: y", "//evil.example/tech/",
+                                    "/\\evil.example", "https://evil.example/tech/", "/tech/nowhere",
+                                    "/portal/", "/tech/../portal/", "javascript:alert(1)", "/tech/queue#x",
+                                    "/tech/quéue", "/tech/" + "a" * 3000])
+def test_close_with_a_bad_next_closes_then_goes_to_the_queue(agent, dd, target):
+    csrf = _csrf(agent, dd)
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    dd.add(responses.GET, API + "/statuses", json=STATUSES)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    done = agent.post("/tech/tickets/1005/close", query_string={"next": target},
+                      data={"csrf_token": csrf, "confirmed": "yes"})
+    assert done.status_code == 303 and done.headers["Location"] == "/tech/queue"
+    assert patches(dd) == [{"status": {"id": 6}}]

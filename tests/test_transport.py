@@ -118,7 +118,7 @@ def test_proxy_variables_of_the_machine_are_not_used(upstream, monkeypatch):
     transport = make_transport(max_parallel_calls=1)
     try:
         client = Client(transport, DEFAULT_ENDPOINTS, upstream, "token-not-a-jwt")
-        assert [ref.name for ref in client.lookup("tech.priorities")] == ["High"]
+        assert [ref.name for ref in client.tech.priorities()] == ["High"]
     finally:
         transport.close()
 
@@ -135,7 +135,7 @@ def test_a_cookie_deskdirector_sets_never_rides_along_on_later_calls(upstream):
     transport = make_transport(max_parallel_calls=1)
     try:
         for token in ("token-of-pat", "token-of-kim"):
-            Client(transport, DEFAULT_ENDPOINTS, upstream, token).lookup("tech.priorities")
+            Client(transport, DEFAULT_ENDPOINTS, upstream, token).tech.priorities()
         assert [h.get("Authorization") for h in SEEN_HEADERS] == [
             "DdAccessToken token-of-pat", "DdAccessToken token-of-kim"]
         assert all("Cookie" not in h for h in SEEN_HEADERS)

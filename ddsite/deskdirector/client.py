@@ -13,9 +13,17 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .endpoints import Endpoint
-from .errors import DeskDirectorError, Forbidden, Invalid, NotFound, TokenRejected, Unavailable
+from .errors import (
+    DeskDirectorError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TokenRejected,
+    Unavailable,
+    UnknownShape,
+)
+from .faces import PortalFace, TechFace
 from .lookups import INVALIDATES, LOOKUPS, LookupCache
-from .models import Page, Ref, Status, Ticket, TicketSummary, User, parse_refs, parse_statuses
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +105,11 @@ class Transport:
 
 
 class Client:
-    """DeskDirector's API as one user (their access token) on one instance."""
+    """DeskDirector's API as one user (their access token) on one instance.
+
+    Pages use its faces, `client.portal` and `client.tech`, which speak models; `call()` is the
+    raw way out that the faces share.
+    """
 
     def __init__(self, transport: Transport, endpoints: Mapping[str, Endpoint], host: str,
                  token: str, *, lookups: LookupCache | None = None, user: Any = None) -> None:
@@ -107,23 +119,31 @@ class Client:
         self._token = token
         self._lookups = lookups
         self._user = user  # whose per-user look-ups these are
+        self.portal = PortalFace(self)
+        self.tech = TechFace(self)
 
     def __repr__(self) -> str:  # never show the token
         return f"<Client {self.host}>"
 
     # ---- the one way out -------------------------------------------------------------------
+    def endpoint(self, name: str) -> Endpoint:
+        """The table's entry for operation `name` (what the instance understands)."""
+        return self._endpoints[name]
+
     def call(self, name: str, *, params: Mapping[str, Any] | None = None,
              json: Any = None, **path_values: Any) -> Any:
         """Call endpoint `name` and return the decoded JSON (None for an empty body).
 
-        Look-up lists come from the look-up cache when there is one; a change drops the lists
-        it relied on, whatever its outcome.
+        `path_values` fill the path's placeholders; optional ones the path does not name are
+        left out. Look-up lists come from the look-up cache when there is one; a change drops
+        the lists it relied on, whatever its outcome.
         """
         if self._lookups is None:
             return self._call(name, params, json, path_values)
-        if name in LOOKUPS and not params and not path_values:
+        if name in LOOKUPS and not params:
             return self._lookups.get(self.host, name, self._user,
-                                     lambda: self._call(name, params, json, path_values))
+                                     lambda: self._call(name, params, json, path_values),
+                                     **path_values)
         try:
             return self._call(name, params, json, path_values)
         finally:
@@ -143,7 +163,7 @@ class Client:
                     raise
             else:
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:
-                    return self._result(endpoint, response)
+                    return self._result(name, response)
             time.sleep(self._transport.retry_backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
@@ -174,66 +194,26 @@ class Client:
                      _request_id(response) or "-")
         return response
 
-    def _result(self, endpoint: Endpoint, response: requests.Response) -> Any:
+    def _result(self, name: str, response: requests.Response) -> Any:
         if response.status_code < 400:
             if not response.content:
                 return None
             try:
                 return response.json()
             except ValueError:
-                raise Unavailable("DeskDirector sent a reply ddsite cannot read.",
-                                  upstream_status=response.status_code) from None
+                # Often an HTML page: the path is the instance's web app, not its API.
+                raise UnknownShape(name, "the reply was not JSON",
+                                   upstream_status=response.status_code,
+                                   request_id=_request_id(response)) from None
         raise _error_for(response)
 
-    # ---- operations, by app ----------------------------------------------------------------
-    def me(self, app: str) -> User:
-        """Who the token belongs to (`app` is "portal" or "tech")."""
-        return User.parse(self.call(f"{app}.me"))
-
-    def tickets(self, app: str, *, skip: int = 0, take: int = 20, status: str = "open",
-                search: str = "", assigned: str | None = None, order_by: str | None = None) -> Page:
-        """One page of tickets the user may see."""
-        params: dict[str, Any] = {"status": status, "skip": skip, "take": take}
-        if search:
-            params["search"] = search
-        if assigned:
-            params["assigned"] = assigned
-        if order_by:
-            params["orderBy"] = order_by  # activity | age | priority: an assumption, see endpoints.py
-        data = self.call(f"{app}.tickets", params=params)
-        return Page.parse(data, TicketSummary, skip=skip, take=take)
-
-    def ticket(self, app: str, ticket_id: int) -> Ticket:
-        """A whole ticket with its notes."""
-        return Ticket.parse(self.call(f"{app}.ticket", ticket_id=ticket_id))
-
-    def add_note(self, app: str, ticket_id: int, text: str, *, internal: bool = False) -> Any:
-        """Add a note to a ticket as the user; never retried."""
-        body: dict[str, Any] = {"note": text}
-        if app == "tech":
-            body["isInternal"] = internal
-        return self.call(f"{app}.add_note", ticket_id=ticket_id, json=body)
-
-    def create_ticket(self, *, summary: str, description: str, request_type_id: Any,
-                      priority_id: Any = None) -> Ticket:
-        """Raise a new request as the contact."""
-        body: dict[str, Any] = {"summary": summary, "description": description,
-                                "requestType": {"id": request_type_id}}
-        if priority_id is not None:
-            body["priority"] = {"id": priority_id}
-        return Ticket.parse(self.call("portal.create_ticket", json=body))
-
-    def update_ticket(self, ticket_id: int, changes: Mapping[str, Any]) -> Ticket:
-        """PATCH only the changed fields (JSON merge-patch) onto a ticket."""
-        return Ticket.parse(self.call("tech.update_ticket", ticket_id=ticket_id, json=dict(changes)))
-
-    def lookup(self, name: str) -> list[Ref]:
-        """A look-up list: portal.request_types, portal.priorities, tech.statuses, …"""
-        return parse_refs(self.call(name))
-
-    def statuses(self) -> list[Status]:
-        """TECH's ticket statuses, with which of them close a ticket."""
-        return parse_statuses(self.call("tech.statuses"))
+    # ---- the faces -------------------------------------------------------------------------
+    def face(self, audience: str) -> PortalFace | TechFace:
+        """The face for an audience named by the session ("portal" or "tech")."""
+        faces = {"portal": self.portal, "tech": self.tech}
+        if audience not in faces:
+            raise ValueError(f"no DeskDirector face for {audience!r}")
+        return faces[audience]
 
     def parallel(self, **calls: Callable[[], Any]) -> dict[str, Any]:
         """Run independent reads concurrently: client.parallel(a=lambda: …, b=lambda: …)."""

@@ -56,3 +56,15 @@ class Unavailable(DeskDirectorError):
         self.retryable = retryable
         if timed_out:
             self.status_code = 504
+
+
+class UnknownShape(DeskDirectorError):
+    """DeskDirector answered, but in a form ddsite does not know (a moved or different endpoint)."""
+
+    status_code = 502
+
+    def __init__(self, operation: str, detail: str, **kwargs) -> None:
+        super().__init__(f"DeskDirector answered {operation} in a form ddsite does not know: "
+                         f"{detail}", **kwargs)
+        self.operation = operation
+        self.detail = detail

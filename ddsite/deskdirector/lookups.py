@@ -8,6 +8,7 @@ drops the lists it relied on, so the next page reads them again.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,23 +29,30 @@ _PREFIX = "lookup:"
 
 
 class LookupCache:
-    """Decoded look-up replies per instance (and per user where not shared), for `ttl` seconds."""
+    """Decoded look-up replies per instance (and per user where not shared), for `ttl` seconds.
+
+    Each list has a generation in the store; a change starts a new one, which drops every
+    variant of the list at once (statuses of every queue, say).
+    """
 
     def __init__(self, store: BaseCache, ttl: float, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.ttl = ttl
         self._clock = clock
 
-    def key(self, host: str, name: str, user: Any) -> str:
-        """The store key of one list."""
+    def _owner(self, host: str, name: str, user: Any) -> str:
         owner = "" if LOOKUPS[name] == "shared" else f":{user}"
-        return f"{_PREFIX}{host}:{name}{owner}"
+        return f"{host}:{name}{owner}"
 
-    def get(self, host: str, name: str, user: Any, fetch: Callable[[], Any]) -> Any:
+    def get(self, host: str, name: str, user: Any, fetch: Callable[[], Any],
+            **path_values: Any) -> Any:
         """The cached list, or `fetch()` on a miss or after `ttl` (errors are never kept)."""
         if self.ttl <= 0 or (LOOKUPS[name] != "shared" and user is None):
             return fetch()
-        key = self.key(host, name, user)
+        owner = self._owner(host, name, user)
+        generation = self.store.get(f"{_PREFIX}generation:{owner}") or 0
+        variant = ",".join(f"{k}={v}" for k, v in sorted(path_values.items()) if v is not None)
+        key = f"{_PREFIX}{owner}:{generation}:{variant}"
         entry = self.store.get(key)
         now = self._clock()
         if isinstance(entry, tuple) and len(entry) == 2 and 0 <= now - entry[0] < self.ttl:
@@ -56,4 +64,6 @@ class LookupCache:
     def invalidate(self, host: str, change: str, user: Any) -> None:
         """Forget the lists `change` relied on, for everyone who shares them."""
         for name in INVALIDATES.get(change, ()):
-            self.store.delete(self.key(host, name, user))
+            # Outlives every entry of the old generation, so none of them can come back.
+            self.store.set(f"{_PREFIX}generation:{self._owner(host, name, user)}",
+                           secrets.token_hex(4), timeout=int(self.ttl) * 2 + 1)

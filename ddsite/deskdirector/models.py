@@ -1,4 +1,9 @@
-"""Dataclasses parsed from DeskDirector's camelCase JSON, tolerant of missing and extra fields."""
+"""Dataclasses parsed from DeskDirector's camelCase JSON, tolerant of missing and extra fields.
+
+Both vocabularies are read: v2's notes, request types, members and boards, and v4's comments,
+service types, agents and queues. Ids may be numbers or strings; either way they become `Id`s,
+which compare by their text, so 21 and "21" are the same id everywhere.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +49,50 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
+def _first(data: dict, *names: str) -> Any:
+    """The first of `names` that `data` holds (not None): one field, several vocabularies."""
+    return next((data[name] for name in names if data.get(name) is not None), None)
+
+
+class Id(str):
+    """A DeskDirector id, compared by its text (21 == Id("21")); `wire` is the value as sent."""
+
+    wire: Any
+
+    def __new__(cls, value: Any) -> Id:
+        if isinstance(value, Id):
+            return value
+        made = super().__new__(cls, str(value))
+        made.wire = value
+        return made
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str | int) and not isinstance(other, bool):
+            return str.__eq__(self, str(other))
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = str.__hash__
+
+    def __reduce__(self):
+        return (Id, (self.wire,))
+
+    @classmethod
+    def like(cls, value: Any, sample: Id | None) -> Id:
+        """`value` as an Id written the way `sample` is (a string where the instance uses them)."""
+        return cls(str(value) if sample is not None and isinstance(sample.wire, str) else value)
+
+
+def parse_id(value: Any) -> Id | None:
+    """An `Id`, or None for a missing, empty or non-scalar value."""
+    if value is None or value == "" or isinstance(value, bool | dict | list | float):
+        return None
+    return Id(value)
+
+
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -51,6 +100,11 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _name(data: dict) -> str:
+    first, last = _text(data.get("firstName")), _text(data.get("lastName"))
+    return _text(_first(data, "name", "fullName", "displayName")) or f"{first} {last}".strip()
 
 
 @dataclass(frozen=True)
@@ -64,9 +118,10 @@ class Ref:
     def parse(cls, data: Any) -> Ref | None:
         """A Ref, or None when data holds no id and no name."""
         data = _dict(data)
-        if data.get("id") is None and not data.get("name"):
+        name = _name(data)
+        if parse_id(data.get("id")) is None and not name:
             return None
-        return cls(id=data.get("id"), name=_text(data.get("name")))
+        return cls(id=parse_id(data.get("id")), name=name)
 
 
 @dataclass(frozen=True)
@@ -98,7 +153,7 @@ class Person:
         data = _dict(data)
         if not data:
             return None
-        return cls(id=data.get("id"), name=_text(data.get("name")),
+        return cls(id=parse_id(data.get("id")), name=_name(data),
                    user_type=_text(data.get("userType")))
 
 
@@ -117,8 +172,7 @@ class User:
     def parse(cls, data: Any) -> User:
         """Parse a who-am-I reply; only `userName` is confirmed, so everything is optional."""
         data = _dict(data)
-        first, last = _text(data.get("firstName")), _text(data.get("lastName"))
-        name = _text(data.get("name") or data.get("fullName")) or f"{first} {last}".strip()
+        name = _name(data)
         user_name = _text(data.get("userName"))
         company = Ref.parse(data.get("company") or data.get("account"))
         return cls(id=data.get("id") or data.get("userId"), name=name or user_name,
@@ -140,14 +194,31 @@ class User:
         return int(match.group(1)) if match else None
 
     def to_session(self) -> dict:
-        """A plain dict for the session store."""
-        return asdict(self)
+        """A plain dict for the session store (ids as their text)."""
+        data = asdict(self)
+        data["id"] = None if self.id is None else str(self.id)
+        if self.company:
+            data["company"] = {"id": None if self.company.id is None else str(self.company.id),
+                               "name": self.company.name}
+        return data
 
     @classmethod
     def from_session(cls, data: dict) -> User:
         """Rebuild from `to_session()`."""
         company = data.get("company")
-        return cls(**{**data, "company": Ref(**company) if company else None})
+        company = Ref(id=parse_id(company["id"]), name=company["name"]) if company else None
+        return cls(**{**data, "company": company})
+
+
+# One field, both vocabularies (v2 first, then v4 and shapes seen elsewhere).
+_NOTE_TEXT_FIELDS = ("note", "comment", "body", "text", "content")
+_PREVIEW_FIELDS = ("notePreview", "commentPreview", "preview")
+_NOTES_FIELDS = ("notes", "comments")
+_LATEST_NOTE_FIELDS = ("latestNote", "latestComment")
+_REQUEST_TYPE_FIELDS = ("requestType", "serviceType")
+_AGENTS_FIELDS = ("assignedAgents", "assignedMembers", "agents", "members")
+_QUEUE_FIELDS = ("queue", "board")
+_COMPANY_FIELDS = ("account", "company")
 
 
 @dataclass(frozen=True)
@@ -165,9 +236,10 @@ class NotePreview:
         data = _dict(data)
         if not data:
             return None
-        return cls(id=data.get("id"), preview=_text(data.get("notePreview")),
+        return cls(id=parse_id(data.get("id")),
+                   preview=_text(_first(data, *_PREVIEW_FIELDS, *_NOTE_TEXT_FIELDS)),
                    created_on=parse_datetime(data.get("createdOn")),
-                   created_by=Person.parse(data.get("createdBy")))
+                   created_by=Person.parse(_first(data, "createdBy", "author")))
 
 
 @dataclass(frozen=True)
@@ -189,31 +261,48 @@ class TicketSummary:
     tags: list[str]
     description_preview: str
     latest_note: NotePreview | None
+    queue: Ref | None = None
 
     @classmethod
     def _fields(cls, data: dict) -> dict:
+        status = Status.parse(data.get("status"))
+        closed_on = parse_datetime(data.get("closedOn"))
+        is_closed = data.get("isClosed")
+        if not isinstance(is_closed, bool):
+            # No isClosed on the ticket: its status says, else whether it has a closing date.
+            is_closed = status.is_closed if status and "isClosed" in _dict(data.get("status")) \
+                else closed_on is not None
+        agents = _first(data, *_AGENTS_FIELDS)
         return {
             "id": _int(data.get("id")),
-            "summary": _text(data.get("summary")),
-            "status": Ref.parse(data.get("status")),
+            "summary": _text(_first(data, "summary", "subject", "title")),
+            "status": status,
             "priority": Ref.parse(data.get("priority")),
-            "request_type": Ref.parse(data.get("requestType")),
-            "account": Ref.parse(data.get("account")),
+            "request_type": Ref.parse(_first(data, *_REQUEST_TYPE_FIELDS)),
+            "account": Ref.parse(_first(data, *_COMPANY_FIELDS)),
             "contact": Ref.parse(data.get("contact")),
-            "assigned_agents": [r for r in map(Ref.parse, _list(data.get("assignedAgents"))) if r],
+            "assigned_agents": [r for r in map(Ref.parse, _list(agents)) if r],
             "created_on": parse_datetime(data.get("createdOn")),
             "modified_on": parse_datetime(data.get("modifiedOn")),
-            "closed_on": parse_datetime(data.get("closedOn")),
-            "is_closed": bool(data.get("isClosed")),
+            "closed_on": closed_on,
+            "is_closed": is_closed,
             "tags": [_text(tag) for tag in _list(data.get("tags"))],
             "description_preview": _text(data.get("descriptionPreview")),
-            "latest_note": NotePreview.parse(data.get("latestNote")),
+            "latest_note": NotePreview.parse(_first(data, *_LATEST_NOTE_FIELDS)),
+            "queue": Ref.parse(_first(data, *_QUEUE_FIELDS)),
         }
 
     @classmethod
     def parse(cls, data: Any) -> TicketSummary:
         """Parse one list row."""
         return cls(**cls._fields(_dict(data)))
+
+    def ids(self) -> list[Id]:
+        """The ids of what the ticket refers to (agents, status, priority, …), to learn how the
+        instance writes ids."""
+        refs = [*self.assigned_agents, self.status, self.priority, self.queue, self.contact,
+                self.account, self.request_type]
+        return [ref.id for ref in refs if ref is not None and ref.id is not None]
 
     @property
     def last_activity(self) -> datetime | None:
@@ -238,10 +327,15 @@ class Note:
     def parse(cls, data: Any) -> Note:
         """Parse one note."""
         data = _dict(data)
-        return cls(id=data.get("id"), text=_text(data.get("note")), type=_text(data.get("type")),
-                   is_internal=bool(data.get("isInternal")),
+        internal = data.get("isInternal")
+        if not isinstance(internal, bool):
+            public = data.get("isPublic")
+            internal = (public is False) if isinstance(public, bool) else \
+                _text(_first(data, "visibility", "type")).lower() == "internal"
+        return cls(id=parse_id(data.get("id")), text=_text(_first(data, *_NOTE_TEXT_FIELDS)),
+                   type=_text(data.get("type")), is_internal=internal,
                    created_on=parse_datetime(data.get("createdOn")),
-                   created_by=Person.parse(data.get("createdBy")))
+                   created_by=Person.parse(_first(data, "createdBy", "author")))
 
 
 @dataclass(frozen=True)
@@ -265,7 +359,7 @@ class Ticket(TicketSummary):
     def parse(cls, data: Any) -> Ticket:
         """Parse a ticket reply."""
         data = _dict(data)
-        notes = sorted((Note.parse(n) for n in _list(data.get("notes"))),
+        notes = sorted((Note.parse(n) for n in _list(_first(data, *_NOTES_FIELDS))),
                        key=lambda n: n.created_on or datetime.min.replace(tzinfo=UTC))
         progress = _dict(data.get("taskProgress"))
         task_progress = None
@@ -278,24 +372,12 @@ class Ticket(TicketSummary):
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a list reply: the rows and the total across all pages."""
+    """One page of a list: the rows shown and the total across all pages."""
 
     items: list
     total: int
     skip: int
     take: int
-
-    @classmethod
-    def parse(cls, data: Any, item: type, *, skip: int, take: int) -> Page:
-        """Parse `{total, resultsCount, results}` or a bare list."""
-        if isinstance(data, list):
-            rows, total = data, len(data)
-        else:
-            data = _dict(data)
-            rows = _list(data.get("results"))
-            total = _int(data.get("total"))
-            total = len(rows) + skip if total is None else total
-        return cls(items=[item.parse(row) for row in rows], total=total, skip=skip, take=take)
 
     @property
     def first(self) -> int:
@@ -318,13 +400,48 @@ class Page:
         return self.skip + len(self.items) < self.total
 
 
-def parse_refs(data: Any) -> list[Ref]:
-    """A look-up list (statuses, priorities, agents, request types), bare or wrapped in results."""
-    rows = data.get("results") if isinstance(data, dict) else data
-    return [ref for ref in map(Ref.parse, _list(rows)) if ref]
+def list_rows(data: Any) -> tuple[list, int] | None:
+    """The rows and total of a list reply in any known envelope; None for an unknown shape.
+
+    Known: a bare array; `{results, totalResults}` (admin connector); `{total, resultsCount,
+    results}` (TECH connector).
+    """
+    if isinstance(data, list):
+        return data, len(data)
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        return None
+    rows = data["results"]
+    total = _int(_first(data, "total", "totalResults"))
+    return rows, len(rows) if total is None else max(total, len(rows))
 
 
-def parse_statuses(data: Any) -> list[Status]:
-    """The status look-up list, bare or wrapped in results."""
-    rows = data.get("results") if isinstance(data, dict) else data
-    return [status for status in map(Status.parse, _list(rows)) if status]
+def parse_refs(rows: list) -> list[Ref]:
+    """A look-up list's rows (statuses, priorities, agents, request types) as Refs."""
+    return [ref for ref in map(Ref.parse, rows) if ref]
+
+
+def parse_statuses(rows: list) -> list[Status]:
+    """The status look-up list's rows, with which of them close a ticket."""
+    return [status for status in map(Status.parse, rows) if status]
+
+
+def _rank(ref: Ref | None) -> tuple[int, float, str]:
+    """Order of a priority: by its number where the id is one, else by name."""
+    if ref is None or ref.id is None:
+        return (0, 0.0, "")
+    text = str(ref.id)
+    return (1, float(text), "") if text.lstrip("-").isdigit() else (1, 0.0, ref.name)
+
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+SORT_KEYS = {  # ddsite's sort words → (key, newest/highest first)
+    "activity": (lambda t: t.last_activity or _EPOCH, True),
+    "age": (lambda t: t.created_on or _EPOCH, False),
+    "priority": (lambda t: (_rank(t.priority), t.last_activity or _EPOCH), True),
+}
+
+
+def sort_tickets(tickets: list[TicketSummary], sort: str) -> list[TicketSummary]:
+    """Tickets in ddsite's order `sort` (activity | age | priority), for when the server did not."""
+    key, reverse = SORT_KEYS[sort]
+    return sorted(tickets, key=key, reverse=reverse)

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..deskdirector.models import Ref
-from ..forms import ListFilterForm, NoteLength, OnceForm, choices, int_or_none, note_field, strip
+from ..forms import ListFilterForm, NoteLength, OnceForm, RefField, choices, note_field, strip
 
 SUMMARY_MAX = 200
 STATUS_CHOICES = [SelectChoice("open", "Open"), SelectChoice("closed", "Closed"),
@@ -33,9 +33,8 @@ class NewRequestForm(OnceForm):
         DataRequired("Say in a few words what you need."),
         Length(max=SUMMARY_MAX, message=f"Keep the summary under {SUMMARY_MAX} characters.")])
     description = TextAreaField("Details", validators=[Optional(), NoteLength()])
-    request_type = SelectField("Request type", coerce=int_or_none,
-                               validators=[DataRequired("Choose the kind of request.")])
-    priority = SelectField("Priority", coerce=int_or_none, validators=[Optional()])
+    request_type = RefField("Request type", validators=[DataRequired("Choose the kind of request.")])
+    priority = RefField("Priority", validators=[Optional()])
 
     def with_choices(self, request_types: list[Ref], priorities: list[Ref] | None):
         """Fill the selects; without priorities (not allowed for this contact) the field goes."""

@@ -13,10 +13,8 @@ from .forms import NewRequestForm, ReplyForm, TicketFilterForm
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 auth.protect(bp, "portal")
 
-# DeskDirector's field names → ours, for putting its messages on the right field.
-REPLY_FIELDS = {"note": "note"}
-REQUEST_FIELDS = {"summary": "summary", "description": "description",
-                  "requestType": "request_type", "priority": "priority"}
+# The faces' argument names → the form's field names, where they differ.
+REPLY_FIELDS = {"text": "note"}
 
 
 @bp.get("/")
@@ -32,8 +30,8 @@ def tickets():
     chosen = filters.values()
     page_wanted = chosen.pop("page")
     skip, take = page_window(page_wanted)
-    page = auth.api().tickets("portal", status=chosen["status"], search=chosen["q"],
-                              order_by="activity", skip=skip, take=take)
+    page = auth.api().portal.tickets(status=chosen["status"], search=chosen["q"],
+                                     sort="activity", skip=skip, take=take)
     return render_template("portal/tickets.html", page=page, filters=filters,
                            page_wanted=page_wanted, me=auth.current_user().contact_id, **chosen)
 
@@ -46,13 +44,13 @@ def ticket(ticket_id: int):
         return drafts.discarded(url_for(".ticket", ticket_id=ticket_id))
     if form.validate_on_submit():
         sent = send_once(form, REPLY_FIELDS,
-                         lambda: auth.api().add_note("portal", ticket_id, form.note.data),
+                         lambda: auth.api().portal.add_note(ticket_id, form.note.data),
                          lambda _note: _done("Your reply was sent.",
                                              url_for(".ticket", ticket_id=ticket_id,
                                                      _anchor="latest")))
         if sent:
             return sent
-    details = auth.api().ticket("portal", ticket_id)
+    details = auth.api().portal.ticket(ticket_id)
     return render_template("portal/ticket.html", ticket=details, form=drafts.prepare(form),
                            notes=conversation.newest(details.notes, show_internal=False),
                            portal_url=auth.return_url(auth.tenant(), "portal", ticket_id)
@@ -65,14 +63,14 @@ def new_request():
     if request.form.get("discard"):
         return drafts.discarded(url_for(".new_request"))
     api = auth.api()
-    choices = api.parallel(request_types=lambda: api.lookup("portal.request_types"),
-                           priorities=lambda: _priorities_if_allowed(api))
+    choices = api.parallel(request_types=api.portal.request_types,
+                           priorities=lambda: _priorities_if_allowed(api.portal))
     form = NewRequestForm().with_choices(choices["request_types"], choices["priorities"])
     if form.validate_on_submit():
-        priority = form.priority.data if "priority" in form else None
-        created = send_once(form, REQUEST_FIELDS, lambda: api.create_ticket(
+        priority = form.priority.chosen if "priority" in form else None
+        created = send_once(form, {}, lambda: api.portal.create_ticket(
             summary=form.summary.data, description=form.description.data or "",
-            request_type_id=form.request_type.data, priority_id=priority),
+            request_type=form.request_type.chosen, priority=priority),
             lambda ticket: _done(f"Your request #{ticket.id} was raised.",
                                  url_for(".ticket", ticket_id=ticket.id)))
         if created:
@@ -80,9 +78,9 @@ def new_request():
     return render_template("portal/new.html", form=drafts.prepare(form)), _status(form)
 
 
-def _priorities_if_allowed(api):
+def _priorities_if_allowed(portal):
     try:
-        return api.lookup("portal.priorities")
+        return portal.priorities()
     except Forbidden:
         return None  # this contact may not choose a priority
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from ..deskdirector.endpoints import DEFAULT_ENDPOINTS
+from ..deskdirector.endpoints import Endpoint
 from .data import DATABASE, PRIORITIES, REQUEST_TYPES, STATUSES, HelpDesk
 from .faults import Faults
 from .tokens import TokenAuthority
-
-bp = Blueprint("api", __name__)
+from .wire import QUEUES, Wire, WireError
 
 NOTE_LIMIT = 10000
 SUMMARY_LIMIT = 200
@@ -29,7 +30,6 @@ class ApiError(Exception):
         self.status, self.error_code, self.message, self.errors = status, error_code, message, errors
 
 
-@bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
     body: dict[str, Any] = {"errorCode": error.error_code, "message": error.message}
     if error.errors:
@@ -42,7 +42,26 @@ def desk() -> HelpDesk:
     return current_app.extensions["sandbox"]["desk"]
 
 
-@bp.before_request
+def wire() -> Wire:
+    """The dialect this sandbox speaks."""
+    return current_app.extensions["sandbox"]["wire"]
+
+
+def _query_name(operation: str, placeholder: str) -> str | None:
+    """The query parameter that carries `placeholder` for `operation`, if the table names one."""
+    endpoint: Endpoint = current_app.extensions["sandbox"]["endpoints"][operation]
+    query = endpoint.path.partition("?")[2]
+    return next((key for key, value in parse_qsl(query) if value == f"{{{placeholder}}}"), None)
+
+
+def _read(field: str, read, *args):
+    try:
+        return read(*args)
+    except WireError as exc:
+        raise ApiError(422, "ValidationFailed", "The request is not valid.",
+                       {field: [str(exc)]}) from None
+
+
 def _authenticate():
     faults: Faults = current_app.extensions["sandbox"]["faults"]
     injected = faults.apply()
@@ -68,11 +87,15 @@ def _require(kind: str) -> int:
     return caller_id
 
 
-def _paging() -> tuple[int, int]:
+def _paging(operation: str) -> tuple[int, int | None]:
+    """skip and take, where the table says this list is paged by the server; else everything."""
+    names = {name: _query_name(operation, name) for name in ("skip", "take")}
+    if not all(names.values()):
+        return 0, None
     errors = {}
     values = {}
     for name, default in (("skip", 0), ("take", 20)):
-        raw = request.args.get(name, str(default))
+        raw = request.args.get(names[name], str(default))
         if not raw.isdigit():
             errors[name] = [f"{name} must be a whole number"]
         else:
@@ -82,6 +105,15 @@ def _paging() -> tuple[int, int]:
     if errors:
         raise ApiError(400, "BadRequest", "The query is not valid.", errors)
     return values["skip"], values["take"]
+
+
+def _sorted(operation: str, rows: list[dict]) -> list[dict]:
+    """Rows in the order asked for, where the table says the server sorts; else by id."""
+    name = _query_name(operation, "sort")
+    if name is None:
+        return sorted(rows, key=lambda t: t["id"])
+    key, reverse = _SORTS[_choice(name, tuple(_SORTS), "activity")]
+    return sorted(rows, key=key, reverse=reverse)
 
 
 def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -105,10 +137,10 @@ def _status_filter(ticket: dict, status: str) -> bool:
     return status == "any" or (status == "closed") == closed
 
 
-def _list_reply(rows: list[dict], skip: int, take: int, *, for_contact: bool):
-    page = rows[skip:skip + take]
-    results = [desk().summary_json(t, for_contact=for_contact) for t in page]
-    return jsonify({"total": len(rows), "resultsCount": len(results), "results": results})
+def _list_reply(rows: list[dict], skip: int, take: int | None, *, for_contact: bool):
+    page = rows[skip:] if take is None else rows[skip:skip + take]
+    results = [wire().ticket(desk().summary_json(t, for_contact=for_contact), t) for t in page]
+    return jsonify({**wire().listing(results), "total": len(rows)})
 
 
 def _json_body() -> dict:
@@ -119,14 +151,25 @@ def _json_body() -> dict:
 
 
 def _note_text(body: dict) -> str:
-    text = body.get("note")
+    field = "comment" if wire().v4 else "note"
+    text = body.get(field)
     if not isinstance(text, str) or not text.strip():
-        raise ApiError(422, "ValidationFailed", "The note is not valid.",
-                       {"note": ["The note must not be empty."]})
+        raise ApiError(422, "ValidationFailed", f"The {field} is not valid.",
+                       {field: [f"The {field} must not be empty."]})
     if len(text) > NOTE_LIMIT:
-        raise ApiError(422, "ValidationFailed", "The note is not valid.",
-                       {"note": [f"The note must be at most {NOTE_LIMIT} characters."]})
+        raise ApiError(422, "ValidationFailed", f"The {field} is not valid.",
+                       {field: [f"The {field} must be at most {NOTE_LIMIT} characters."]})
     return text
+
+
+def _is_internal(body: dict, default: bool) -> bool:
+    """v2 says isInternal; v4 says isPublic."""
+    field = "isPublic" if wire().v4 else "isInternal"
+    value = body.get(field, (not default) if wire().v4 else default)
+    if not isinstance(value, bool):
+        raise ApiError(422, "ValidationFailed", "The note is not valid.",
+                       {field: [f"{field} must be true or false."]})
+    return not value if wire().v4 else value
 
 
 def _ref_id(body: dict, name: str, table: list[dict] | dict, errors: dict, *,
@@ -137,6 +180,11 @@ def _ref_id(body: dict, name: str, table: list[dict] | dict, errors: dict, *,
             errors[name] = [f"{name} is required."]
         return None
     ref_id = value.get("id") if isinstance(value, dict) else None
+    try:
+        ref_id = wire().read_id(ref_id, name)
+    except WireError as exc:
+        errors[name] = [str(exc)]
+        return None
     rows = table.values() if isinstance(table, dict) else table
     if not any(row["id"] == ref_id for row in rows):
         errors[name] = [f"{name} {ref_id!r} does not exist."]
@@ -165,7 +213,7 @@ def portal_me():
     return jsonify({"id": f"{DATABASE}~c~{contact_id}", "contactId": contact_id,
                     "userName": contact["email"], "email": contact["email"],
                     "firstName": contact["firstName"], "lastName": contact["lastName"],
-                    "company": {"id": company["id"], "name": company["name"]},
+                    "company": wire().ref({"id": company["id"], "name": company["name"]}),
                     "userType": "Client",
                     "permissions": {"companyTickets": contact["canSeeCompanyTickets"]}})
 
@@ -173,6 +221,10 @@ def portal_me():
 def tech_me():
     agent_id = _require("m")
     agent = desk().agents[agent_id]
+    if wire().v4:
+        return jsonify({"id": f"{DATABASE}~m~{agent_id}", "agentId": str(agent_id),
+                        "userName": agent["email"], "email": agent["email"],
+                        "displayName": agent["name"], "userType": "Agent"})
     return jsonify({"id": f"{DATABASE}~m~{agent_id}", "memberId": agent_id,
                     "userName": agent["email"], "email": agent["email"], "name": agent["name"],
                     "company": {"id": 1, "name": "Bright MSP"}, "userType": "Member"})
@@ -193,24 +245,21 @@ _SORTS = {
 # ---- contacts ----------------------------------------------------------------------------------
 def portal_tickets():
     contact_id = _require("c")
-    skip, take = _paging()
+    skip, take = _paging("portal.tickets")
     status = _choice("status", ("open", "closed", "any"), "open")
-    order = _choice("orderBy", tuple(_SORTS), "activity")
     search = request.args.get("search", "").strip()
     with desk().lock:
         rows = [t for t in desk().tickets.values()
                 if desk().visible_to_contact(contact_id, t) and _status_filter(t, status)
                 and _matches(t, search)]
-        key, reverse = _SORTS[order]
-        rows.sort(key=key, reverse=reverse)
-        return _list_reply(rows, skip, take, for_contact=True)
+        return _list_reply(_sorted("portal.tickets", rows), skip, take, for_contact=True)
 
 
 def portal_ticket(ticket_id: int):
     contact_id = _require("c")
     with desk().lock:
-        return jsonify(desk().ticket_json(_ticket_for_contact(ticket_id, contact_id),
-                                          for_contact=True))
+        ticket = _ticket_for_contact(ticket_id, contact_id)
+        return jsonify(wire().ticket(desk().ticket_json(ticket, for_contact=True), ticket))
 
 
 def portal_add_note(ticket_id: int):
@@ -219,7 +268,7 @@ def portal_add_note(ticket_id: int):
     with desk().lock:
         ticket = _ticket_for_contact(ticket_id, contact_id)
         note = desk().add_note(ticket, text, False, desk().contact_author(contact_id))
-        return jsonify(desk().note_json(note)), 201
+        return jsonify(wire().note(desk().note_json(note))), 201
 
 
 def portal_create_ticket():
@@ -234,24 +283,25 @@ def portal_create_ticket():
     description = body.get("description") or ""
     if not isinstance(description, str) or len(description) > NOTE_LIMIT:
         errors["description"] = [f"The description must be text of at most {NOTE_LIMIT} characters."]
-    request_type = _ref_id(body, "requestType", REQUEST_TYPES, errors, required=True)
+    request_type = _ref_id(body, "serviceType" if wire().v4 else "requestType", REQUEST_TYPES,
+                           errors, required=True)
     priority = _ref_id(body, "priority", PRIORITIES, errors, required=False)
     if errors:
         raise ApiError(422, "ValidationFailed", "The ticket is not valid.", errors)
     with desk().lock:
         ticket = desk().create_ticket(contact_id, summary.strip(), description, request_type,
                                       priority)
-        return jsonify(desk().ticket_json(ticket, for_contact=True)), 201
+        return jsonify(wire().ticket(desk().ticket_json(ticket, for_contact=True), ticket)), 201
 
 
 def portal_request_types():
     _require("c")
-    return jsonify(REQUEST_TYPES)
+    return jsonify(wire().lookup(REQUEST_TYPES))
 
 
 def portal_priorities():
     _require("c")
-    return jsonify(PRIORITIES)
+    return jsonify(wire().lookup(PRIORITIES))
 
 
 # ---- agents ------------------------------------------------------------------------------------
@@ -259,10 +309,9 @@ def portal_priorities():
 
 def tech_tickets():
     agent_id = _require("m")
-    skip, take = _paging()
+    skip, take = _paging("tech.tickets")
     status = _choice("status", ("open", "closed", "any"), "open")
     assigned = _choice("assigned", ("me", "assigned", "unassigned", "any"), "any")
-    order = _choice("orderBy", tuple(_SORTS), "activity")
     search = request.args.get("search", "").strip()
 
     def assigned_ok(ticket: dict) -> bool:
@@ -273,28 +322,24 @@ def tech_tickets():
     with desk().lock:
         rows = [t for t in desk().tickets.values()
                 if _status_filter(t, status) and assigned_ok(t) and _matches(t, search)]
-        key, reverse = _SORTS[order]
-        rows.sort(key=key, reverse=reverse)
-        return _list_reply(rows, skip, take, for_contact=False)
+        return _list_reply(_sorted("tech.tickets", rows), skip, take, for_contact=False)
 
 
 def tech_ticket(ticket_id: int):
     _require("m")
     with desk().lock:
-        return jsonify(desk().ticket_json(_ticket(ticket_id), for_contact=False))
+        ticket = _ticket(ticket_id)
+        return jsonify(wire().ticket(desk().ticket_json(ticket, for_contact=False), ticket))
 
 
 def tech_add_note(ticket_id: int):
     agent_id = _require("m")
     body = _json_body()
     text = _note_text(body)
-    internal = body.get("isInternal", False)
-    if not isinstance(internal, bool):
-        raise ApiError(422, "ValidationFailed", "The note is not valid.",
-                       {"isInternal": ["isInternal must be true or false."]})
+    internal = _is_internal(body, default=False)
     with desk().lock:
         note = desk().add_note(_ticket(ticket_id), text, internal, desk().agent_author(agent_id))
-        return jsonify(desk().note_json(note)), 201
+        return jsonify(wire().note(desk().note_json(note))), 201
 
 
 _UPDATABLE = ("summary", "description", "status", "priority", "assignedAgents")
@@ -311,16 +356,16 @@ def tech_update_ticket(ticket_id: int):
                        {name: [f"{name} cannot be changed."] for name in unknown})
     with desk().lock:
         ticket = _ticket(ticket_id)
-        changes = _validated_changes(body, replace)
+        changes = _validated_changes(body, replace, ticket)
         ticket.update(changes)
         if changes:
             ticket["modifiedOn"] = datetime.now(UTC)
             closed = desk().status(ticket["statusId"])["isClosed"]
             ticket["closedOn"] = (ticket["closedOn"] or ticket["modifiedOn"]) if closed else None
-        return jsonify(desk().ticket_json(ticket, for_contact=False))
+        return jsonify(wire().ticket(desk().ticket_json(ticket, for_contact=False), ticket))
 
 
-def _validated_changes(body: dict, replace: bool) -> dict:
+def _validated_changes(body: dict, replace: bool, ticket: dict) -> dict:
     """Ticket fields to set; with PUT an absent field counts as null (that is what PUT means)."""
     errors: dict[str, list[str]] = {}
     changes: dict[str, Any] = {}
@@ -335,36 +380,55 @@ def _validated_changes(body: dict, replace: bool) -> dict:
         description = body.get("description")
         changes["description"] = description if isinstance(description, str) else ""
     if "status" in present:
-        changes["statusId"] = _ref_id(body, "status", STATUSES, errors, required=True)
+        status = body.get("status")
+        if isinstance(status, dict) and wire().v4:
+            # A status of the ticket's queue, as an id of the help desk's own list.
+            status = {"id": str(_read("status", wire().read_status, status.get("id"), ticket))}
+        changes["statusId"] = _ref_id({"status": status}, "status", STATUSES, errors,
+                                      required=True)
     if "priority" in present:
         changes["priorityId"] = _ref_id(body, "priority", PRIORITIES, errors, required=False)
     if "assignedAgents" in present:
         agents = body.get("assignedAgents")
         if agents is None:
             changes["assignedAgentIds"] = []
-        elif not isinstance(agents, list) or not all(
-                isinstance(a, dict) and a.get("id") in desk().agents for a in agents):
+        elif not isinstance(agents, list) or not all(isinstance(a, dict) for a in agents):
             errors["assignedAgents"] = ["assignedAgents must list existing agents by id."]
         else:
-            changes["assignedAgentIds"] = list(dict.fromkeys(a["id"] for a in agents))
+            ids = [_read("assignedAgents", wire().read_id, a.get("id"), "assignedAgents")
+                   for a in agents]
+            if not all(i in desk().agents for i in ids):
+                errors["assignedAgents"] = ["assignedAgents must list existing agents by id."]
+            changes["assignedAgentIds"] = list(dict.fromkeys(ids))
     if errors:
         raise ApiError(422, "ValidationFailed", "The update is not valid.", errors)
     return changes
 
 
-def tech_statuses():
+def tech_statuses(queue_id: str | None = None):
     _require("m")
-    return jsonify(STATUSES)
+    name = _query_name("tech.statuses", "queue_id")
+    if name is not None:
+        queue_id = request.args.get(name)
+    if not wire().v4:
+        return jsonify(STATUSES)
+    if queue_id is None:
+        raise ApiError(400, "BadRequest", "Statuses belong to a queue; say which.",
+                       {name or "queueId": ["A queue is required."]})
+    if not queue_id.isdigit() or int(queue_id) not in QUEUES:
+        raise ApiError(404, "NotFound", f"Queue {queue_id} was not found.")
+    return jsonify(wire().statuses(STATUSES, int(queue_id)))
 
 
 def tech_priorities():
     _require("m")
-    return jsonify(PRIORITIES)
+    return jsonify(wire().lookup(PRIORITIES))
 
 
 def tech_agents():
     _require("m")
-    return jsonify([{"id": a["id"], "name": a["name"]} for a in desk().agents.values()])
+    return jsonify(wire().lookup([{"id": a["id"], "name": a["name"]}
+                                  for a in desk().agents.values()]))
 
 
 HANDLERS = {
@@ -379,13 +443,21 @@ HANDLERS = {
 
 
 def _rule(path: str) -> str:
-    return re.sub(r"\{(\w+)\}", r"<int:\1>", path)
+    route = path.partition("?")[0]
+    route = route.replace("{ticket_id}", "<int:ticket_id>")
+    return re.sub(r"\{(\w+)\}", r"<\1>", route)
 
 
-# Routes come from the endpoint table, so the sandbox serves exactly what the client calls.
-for _name, _endpoint in DEFAULT_ENDPOINTS.items():
-    _methods = [_endpoint.method]
-    if _name == "tech.update_ticket":
-        _methods.append("PUT")  # DeskDirector's PUT: replaces the whole ticket
-    bp.add_url_rule(_rule(_endpoint.path), _name.replace(".", "_"), HANDLERS[_name],
-                    methods=_methods)
+def blueprint(endpoints: Mapping[str, Endpoint]) -> Blueprint:
+    """The API of one dialect: routes come from its endpoint table, so the sandbox serves
+    exactly what the client calls."""
+    bp = Blueprint("api", __name__)
+    bp.register_error_handler(ApiError, _api_error)
+    bp.before_request(_authenticate)
+    for name, endpoint in endpoints.items():
+        methods = [endpoint.method]
+        if name == "tech.update_ticket":
+            methods.append("PUT")  # DeskDirector's PUT: replaces the whole ticket
+        bp.add_url_rule(_rule(endpoint.path), name.replace(".", "_"), HANDLERS[name],
+                        methods=methods)
+    return bp

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField
+from wtforms import HiddenField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..deskdirector.models import Ref, Ticket
-from ..forms import ListFilterForm, OnceForm, choices, int_or_none, note_field
+from ..forms import ListFilterForm, OnceForm, RefField, RefsField, choices, note_field
 
-VIEWS = {  # queue view → (status, assigned) as DeskDirector's list takes them
+VIEWS = {  # queue view → (status, assigned), in the words of api.tech.tickets
     "mine": ("open", "me"),
     "unassigned": ("open", "unassigned"),
     "open": ("open", "any"),
@@ -39,56 +38,80 @@ class NoteForm(OnceForm):
                                      SelectChoice("public", "Public (the contact sees it)")])
 
 
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices as a list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class UpdateForm(OnceForm):
-    """Status, priority and assignees, with what they were when the form was loaded."""
+    """Status, priority and assignees, with what they were when the form was loaded.
 
-    status = SelectField("Status", coerce=int_or_none, validators=[DataRequired("Choose a status.")])
-    priority = SelectField("Priority", coerce=int_or_none, validators=[Optional()])
-    assignees = MultiCheckboxField("Assigned agents", coerce=int)
+    Values are compared as text, so an instance that writes ids as strings ("21") and one that
+    writes numbers (21) behave the same; what goes out is the id as DeskDirector wrote it.
+    """
+
+    status = RefField("Status", validators=[DataRequired("Choose a status.")])
+    priority = RefField("Priority", validators=[Optional()])
+    assignees = RefsField("Assigned agents")
     loaded_modified_on = HiddenField()
     loaded_status = HiddenField()
     loaded_priority = HiddenField()
     loaded_assignees = HiddenField()
 
-    def with_choices(self, statuses: list[Ref], priorities: list[Ref], agents: list[Ref]):
-        """Fill the choices from DeskDirector's own lists."""
+    def with_choices(self, statuses: list[Ref], priorities: list[Ref], agents: list[Ref],
+                     ticket: Ticket | None = None):
+        """Fill the choices from DeskDirector's own lists (plus the ticket's current values,
+        should a list leave one out, so loading the form never drops them)."""
         self.status.choices = choices(statuses, "Choose…")
         self.priority.choices = choices(priorities, "No priority")
         self.assignees.choices = [SelectChoice(a.id, a.name) for a in agents]
+        if ticket is not None:
+            self.status.offer(ticket.status)
+            self.priority.offer(ticket.priority)
+            self.assignees.offer(ticket.assigned_agents)
         return self
+
+    def validate(self, extra_validators=None) -> bool:
+        """The agent's choices, and the remembered values the page itself wrote."""
+        valid = super().validate(extra_validators)
+        # The page writes only ids of agents it offers (the ticket's own are always offered),
+        # comma separated; anything else ("²", "-1", "1,,2") was not written by it.
+        offered = {str(choice.value) for choice in self.assignees.choices or ()}
+        if any(i not in offered for i in self.loaded_assignee_ids()):
+            self.form_errors.append("The form was changed outside this page, so nothing was sent. "
+                                    "Reload the page and make your changes again.")
+            return False
+        return valid
 
     def load(self, ticket: Ticket) -> None:
         """Show the ticket's current values and remember them, to send only what changes."""
-        self.status.data = ticket.status.id if ticket.status else None
-        self.priority.data = ticket.priority.id if ticket.priority else None
-        self.assignees.data = [a.id for a in ticket.assigned_agents]
+        self.status.data = _text(ticket.status) or None
+        self.priority.data = _text(ticket.priority) or None
+        self.assignees.data = [str(a.id) for a in ticket.assigned_agents]
         self.remember(ticket)
 
     def remember(self, ticket: Ticket) -> None:
         """Record the ticket as loaded (also after a conflict, so the agent can re-apply)."""
         self.loaded_modified_on.data = ticket.raw_modified_on
-        self.loaded_status.data = str(ticket.status.id) if ticket.status else ""
-        self.loaded_priority.data = str(ticket.priority.id) if ticket.priority else ""
+        self.loaded_status.data = _text(ticket.status)
+        self.loaded_priority.data = _text(ticket.priority)
         self.loaded_assignees.data = ",".join(str(a.id) for a in ticket.assigned_agents)
 
+    def loaded_assignee_ids(self) -> list[str]:
+        """The assignees' ids (as text) when the form was loaded."""
+        loaded = self.loaded_assignees.data or ""
+        return loaded.split(",") if loaded else []
+
     def changes(self) -> dict:
-        """The merge-patch body: only the fields the agent changed (null clears the priority)."""
-        body: dict = {}
-        if str(self.status.data) != self.loaded_status.data:
-            body["status"] = {"id": self.status.data}
-        if str(self.priority.data or "") != self.loaded_priority.data:
-            body["priority"] = {"id": self.priority.data} if self.priority.data else None
-        loaded = [int(i) for i in self.loaded_assignees.data.split(",") if i.strip().isdigit()]
-        if sorted(self.assignees.data or []) != sorted(loaded):
-            body["assignedAgents"] = [{"id": agent_id} for agent_id in self.assignees.data]
-        return body
+        """Only the fields the agent changed, by the names `api.tech.update_ticket` takes
+        (a priority of None clears it)."""
+        changes: dict = {}
+        if (self.status.data or "") != self.loaded_status.data:
+            changes["status"] = self.status.chosen
+        if (self.priority.data or "") != self.loaded_priority.data:
+            changes["priority"] = self.priority.chosen
+        if sorted(self.assignees.data or []) != sorted(self.loaded_assignee_ids()):
+            changes["assignees"] = self.assignees.chosen
+        return changes
+
+
+def _text(ref: Ref | None) -> str:
+    return "" if ref is None or ref.id is None else str(ref.id)
 
 
 class ConfirmForm(FlaskForm):

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from flask import flash, redirect, url_for
 from werkzeug.wrappers import Response
 
-from ..deskdirector.client import Client
 from ..deskdirector.errors import Forbidden
-from ..deskdirector.models import Ticket, User
+from ..deskdirector.faces import TechFace
+from ..deskdirector.models import Id, Ticket, User
 from ..submit import send_once
 from .forms import UpdateForm
 
@@ -22,16 +22,15 @@ class Outcome:
     conflict: list[str] = field(default_factory=list)
 
 
-def apply(api: Client, ticket_id: int, current: Ticket, form: UpdateForm,
-          fields: dict[str, str]) -> Outcome:
+def apply(tech: TechFace, ticket_id: int, current: Ticket, form: UpdateForm) -> Outcome:
     """PATCH the agent's changes, unless the ticket moved since the form was loaded."""
     if current.raw_modified_on != form.loaded_modified_on.data:
         conflict = describe_conflict(form, current)
         form.remember(current)  # pressing Update again applies the agent's values to this version
         return Outcome(conflict=conflict)
-    body = form.changes()
+    changes = form.changes()
     target = url_for(".ticket", ticket_id=ticket_id)
-    if not body:
+    if not changes:
         flash("Nothing was changed, so nothing was sent.", "info")
         return Outcome(response=redirect(target, code=303))
 
@@ -39,7 +38,7 @@ def apply(api: Client, ticket_id: int, current: Ticket, form: UpdateForm,
         flash("The ticket was updated.", "success")
         return target
 
-    return Outcome(response=send_once(form, fields, lambda: api.update_ticket(ticket_id, body),
+    return Outcome(response=send_once(form, {}, lambda: tech.update_ticket(ticket_id, **changes),
                                       updated))
 
 
@@ -68,9 +67,9 @@ def describe_conflict(form: UpdateForm, current: Ticket) -> list[str]:
     return changes
 
 
-def quick_action(api: Client, ticket_id: int, action: str, me: User) -> str:
+def quick_action(tech: TechFace, ticket_id: int, action: str, me: User) -> str:
     """Take (assign to me) or close a ticket; returns what happened, in words."""
-    current = api.ticket("tech", ticket_id)
+    current = tech.ticket(ticket_id)
     if action == "take":
         if me.member_id is None:
             raise Forbidden("DeskDirector did not say which agent you are, so the ticket cannot "
@@ -78,15 +77,18 @@ def quick_action(api: Client, ticket_id: int, action: str, me: User) -> str:
         assigned = [a.id for a in current.assigned_agents]
         if me.member_id in assigned:
             return f"#{ticket_id} is already assigned to you."
-        api.update_ticket(ticket_id, {"assignedAgents": [{"id": i} for i in [*assigned, me.member_id]]})
+        mine = Id.like(me.member_id, next(iter(current.ids()), None))
+        tech.update_ticket(ticket_id, assignees=[*assigned, mine])
         return f"#{ticket_id} is now assigned to you."
-    statuses = api.statuses()
+    if current.is_closed:
+        return f"#{ticket_id} is already closed."
+    statuses = tech.statuses(queue=current.queue)
     closing = [s for s in statuses if s.is_closed] or [s for s in statuses
                                                         if s.name.lower() == "closed"]
     if not closing:
-        raise Forbidden("DeskDirector has no status that closes a ticket.")
+        raise Forbidden("DeskDirector has no status that closes this ticket.")
     if current.status and current.status.id in {s.id for s in closing}:
         return f"#{ticket_id} is already closed."
     chosen = next((s for s in closing if s.name.lower() == "closed"), closing[0])
-    api.update_ticket(ticket_id, {"status": {"id": chosen.id}})
+    tech.update_ticket(ticket_id, status=chosen.id)
     return f"#{ticket_id} was closed ({chosen.name})."

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from .. import auth, conversation, drafts
 from ..forms import page_window
+from ..redirects import local_target
 from ..submit import send_once
 from . import updates
 from .forms import VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
@@ -15,8 +16,8 @@ from .forms import VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
 bp = Blueprint("tech", __name__, url_prefix="/tech")
 auth.protect(bp, "tech")
 
-NOTE_FIELDS = {"note": "note", "isInternal": "visibility"}
-UPDATE_FIELDS = {"status": "status", "priority": "priority", "assignedAgents": "assignees"}
+# The faces' argument names → the form's field names, where they differ.
+NOTE_FIELDS = {"text": "note", "internal": "visibility"}
 
 
 @bp.get("/")
@@ -33,8 +34,8 @@ def queue():
     status, assigned = VIEWS[chosen["view"]]
     page_wanted = chosen.pop("page")
     skip, take = page_window(page_wanted)
-    page = auth.api().tickets("tech", status=status, assigned=assigned, search=chosen["q"],
-                              order_by=chosen["sort"], skip=skip, take=take)
+    page = auth.api().tech.tickets(status=status, assigned=assigned, search=chosen["q"],
+                                   sort=chosen["sort"], skip=skip, take=take)
     stale_before = datetime.now(UTC) - timedelta(days=current_app.config["STALE_DAYS"])
     return render_template("tech/queue.html", page=page, filters=filters, stale_before=stale_before,
                            me=auth.current_user().member_id, action_form=ConfirmForm(),
@@ -46,29 +47,27 @@ def ticket(ticket_id: int):
     """A ticket with internal notes, the note form and the update form."""
     if request.form.get("discard"):
         return drafts.discarded(url_for(".ticket", ticket_id=ticket_id))
-    api = auth.api()
-    page = api.parallel(ticket=lambda: api.ticket("tech", ticket_id), statuses=api.statuses,
-                        priorities=lambda: api.lookup("tech.priorities"),
-                        agents=lambda: api.lookup("tech.agents"))
+    tech = auth.api().tech
+    page = tech.ticket_with_choices(ticket_id)
     submitted = request.form.get("form_name") if request.method == "POST" else None
     note_form = NoteForm(formdata=request.form if submitted == "note" else None)
     update_form = UpdateForm(formdata=request.form if submitted == "update" else None).with_choices(
-        page["statuses"], page["priorities"], page["agents"])
+        page.statuses, page.priorities, page.agents, page.ticket)
     response, conflict = None, []
     if submitted == "note" and note_form.validate():
-        response = send_once(note_form, NOTE_FIELDS, lambda: _add_note(api, ticket_id, note_form),
+        response = send_once(note_form, NOTE_FIELDS, lambda: _add_note(tech, ticket_id, note_form),
                              lambda _note: _done("Your note was added.", ticket_id, "latest"))
     elif submitted == "update" and update_form.validate():
-        outcome = updates.apply(api, ticket_id, page["ticket"], update_form, UPDATE_FIELDS)
+        outcome = updates.apply(tech, ticket_id, page.ticket, update_form)
         response, conflict = outcome.response, outcome.conflict
     if response:
         return response
     if submitted != "update":
-        update_form.load(page["ticket"])
+        update_form.load(page.ticket)
     status = 409 if conflict else (422 if note_form.errors or update_form.errors else 200)
     return render_template(
-        "tech/ticket.html", ticket=page["ticket"], note_form=drafts.prepare(note_form, "note"),
-        notes=conversation.newest(page["ticket"].notes, show_internal=True),
+        "tech/ticket.html", ticket=page.ticket, note_form=drafts.prepare(note_form, "note"),
+        notes=conversation.newest(page.ticket.notes, show_internal=True),
         update_form=drafts.prepare(update_form, "update"), conflict=conflict,
         portal_url=auth.return_url(auth.tenant(), "tech", ticket_id)), status
 
@@ -87,20 +86,18 @@ def close(ticket_id: int):
 
 def _quick_action(ticket_id: int, action: str):
     form = ConfirmForm()
-    back = request.args.get("next", "")
-    back = back if back.startswith("/tech/") and not back.startswith("//") else url_for(".queue")
+    back = local_target(request.args.get("next"), "/tech/", url_for(".queue"))
     if request.method == "POST" and form.validate() and form.confirmed.data == "yes":
-        message = updates.quick_action(auth.api(), ticket_id, action, auth.current_user())
+        message = updates.quick_action(auth.api().tech, ticket_id, action, auth.current_user())
         flash(message, "success")
         return redirect(back, code=303)
-    details = auth.api().ticket("tech", ticket_id)
+    details = auth.api().tech.ticket(ticket_id)
     return render_template("tech/confirm.html", ticket=details, action=action, form=form,
                            back=back)
 
 
-def _add_note(api, ticket_id: int, form: NoteForm):
-    return api.add_note("tech", ticket_id, form.note.data,
-                        internal=form.visibility.data == "internal")
+def _add_note(tech, ticket_id: int, form: NoteForm):
+    return tech.add_note(ticket_id, form.note.data, internal=form.visibility.data == "internal")
 
 
 def _done(message: str, ticket_id: int, anchor: str | None = None) -> str:

@@ -80,6 +80,18 @@ def demo():
 
 
 @pytest.fixture(scope="module")
+def demo_v4():
+    """The same with the sandbox speaking the v4 dialect (ddsite told so by its endpoints file)."""
+    yield from _demo(dialect="v4")
+
+
+@pytest.fixture(params=["v2", "v4"])
+def each_dialect_demo(request):
+    """The main flows run against the sandbox in each dialect."""
+    return request.getfixturevalue("demo" if request.param == "v2" else "demo_v4")
+
+
+@pytest.fixture(scope="module")
 def demo_without_partitioned_cookies():
     """The same with Partitioned switched off: Chromium drops the cookie in the iframe."""
     yield from _demo(site_overrides={"SESSION_COOKIE_PARTITIONED": False})

@@ -19,7 +19,8 @@ def serious_violations(page) -> list[str]:
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def test_list_ticket_reply_and_the_reply_is_shown(page, demo, shot):
+def test_list_ticket_reply_and_the_reply_is_shown(page, each_dialect_demo, shot):
+    demo = each_dialect_demo
     page.goto(f"{demo.sandbox_url}/portal/")
     frame = site_frame(page)
     frame.get_by_role("link", name="My tickets", exact=True).click()
@@ -51,7 +52,8 @@ def test_double_click_on_send_posts_once(page, demo):
     assert [n["note"] for n in notes].count(text) == 1
 
 
-def test_new_request_opens_the_new_ticket(page, demo, shot):
+def test_new_request_opens_the_new_ticket(page, each_dialect_demo, shot):
+    demo = each_dialect_demo
     page.goto(f"{demo.sandbox_url}/portal/")
     frame = site_frame(page)
     frame.get_by_role("link", name="New request", exact=True).click()

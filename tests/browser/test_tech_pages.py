@@ -22,7 +22,8 @@ def show_queue(page, view: str):
     return frame
 
 
-def test_take_note_update_and_the_contact_sees_no_internal_note(page, demo, shot):
+def test_take_note_update_and_the_contact_sees_no_internal_note(page, each_dialect_demo, shot):
+    demo = each_dialect_demo
     page.goto(f"{demo.sandbox_url}/tech/")
     frame = show_queue(page, "unassigned")
     first_row = frame.locator("table.tickets tbody tr").first

@@ -1,0 +1,30 @@
+"""Redirect targets that come from input (`next`, return URLs): parsed and checked before use."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+from werkzeug.exceptions import HTTPException
+
+# Printable ASCII only: no control characters (header injection), no spaces, no backslash
+# (browsers read "/\evil.example" as "//evil.example").
+_SAFE = re.compile(r"[!-\[\]-~]{1,2000}")
+
+
+def local_target(raw: str | None, under: str, fallback: str) -> str:
+    """`raw` when it is a page of this site below `under` that a GET reaches; else `fallback`.
+
+    Checked before any state changes, so an action is never followed by an error page.
+    """
+    if not raw or not _SAFE.fullmatch(raw):
+        return fallback
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or parts.fragment or not parts.path.startswith(under):
+        return fallback
+    try:
+        current_app.create_url_adapter(request).match(parts.path, method="GET")
+    except HTTPException:  # no such page (or only a redirect to one)
+        return fallback
+    return raw
