@@ -21,6 +21,7 @@ from .config import normalise_origin
 from .deskdirector.client import Client
 from .deskdirector.errors import Forbidden, NotFound, TokenRejected, Unavailable
 from .deskdirector.models import User
+from .deskdirector.signing_keys import UnknownKey
 from .sessions import URL_HANDLE, browser_binding, settle_ticket
 from .state import state
 
@@ -182,12 +183,12 @@ def intake(app_name: str, path: str | None = None):
         raise NoToken("The link from DeskDirector carried no access token. Open the menu item in "
                       "DeskDirector again; if this keeps happening, ask your administrator to "
                       "tick “Access Token” on the menu item.")
-    exp = token_expiry(token)
+    exp, verified = token_expiry(token, host)
     if exp <= time.time():
         raise SessionEnded(host, app_name, ticket_in_context())
     flood.check_intake(host)
     user = None
-    if not state().jwt_keys():  # unsigned as far as we know: who-am-I proves the token first
+    if not verified:  # who-am-I proves the token before anything else may use it
         try:
             user = who_am_i(state().client(host, token), app_name)
         except TokenRejected:
@@ -241,16 +242,18 @@ def allowed_host(raw: str | None) -> str:
     return origin
 
 
-def token_expiry(token: str) -> float:
-    """`exp` of the JWT; the signature is checked when DDSITE_JWT_PUBLIC_KEYS is configured."""
-    keys = state().jwt_keys()
+def token_expiry(token: str, host: str) -> tuple[float, bool]:
+    """`exp` of the JWT, and whether its signature was checked (when DeskDirector's keys are
+    configured)."""
     options = {"verify_exp": False, "verify_aud": False, "require": ["exp"]}
     try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        keys = state().jwt_keys(host, kid if isinstance(kid, str) else None)
         if not keys:
             claims = jwt.decode(token, options={**options, "verify_signature": False})
         else:
             claims = _verified_claims(token, keys, options)
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, UnknownKey):
         raise MalformedToken("The access token from DeskDirector could not be read. Open the menu "
                              "item in DeskDirector again.") from None
     exp = claims.get("exp")
@@ -260,7 +263,7 @@ def token_expiry(token: str) -> float:
     if not 0 <= exp <= time.time() + _LONGEST_TOKEN:  # also false for NaN
         raise MalformedToken("The access token from DeskDirector has an expiry time that cannot be "
                              "right. Open the menu item in DeskDirector again.")
-    return float(exp)
+    return float(exp), bool(keys)
 
 
 def _verified_claims(token: str, keys: list, options: dict) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The `ddsite` command: demo, run, check."""
+"""The `ddsite` command: demo, run, check, probe, endpoints from-har."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import requests
 
 from . import config as config_module
+from . import endpoints_command, probe_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--port", type=int, default=5000)
 
     commands.add_parser("check", help="print the configuration and whether each instance answers")
+    probe_command.add_parser(commands)
+    endpoints_command.add_parser(commands)
 
     args = parser.parse_args(argv)
     try:
@@ -45,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                             error_rate=args.error_rate, dialect=args.dialect)
         if args.command == "run":
             return _run(args.host, args.port)
+        if args.command == "probe":
+            return probe_command.run(args)
+        if args.command == "endpoints":
+            return endpoints_command.run(args)
         return check()
     except config_module.ConfigError as exc:
         print(f"ddsite: configuration error: {exc}", file=sys.stderr)

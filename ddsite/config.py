@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     # PEM file with DeskDirector's public keys; when unset, the JWT is decoded without verification
     # (the who-am-I call still proves the token).
     "JWT_PUBLIC_KEYS": None,
+    # "auto": fetch the keys from each instance's key endpoint (cached, chosen by kid).
+    "JWT_KEYS": None,
     "ENDPOINTS_FILE": None,
     "REDIS_URL": None,
     # Folder for the filesystem session store; default: sessions/ in the instance folder.
@@ -107,6 +109,7 @@ _ENVIRONMENT: dict[str, tuple[str, Any, str]] = {
     "DDSITE_DESKDIRECTOR_HOSTS": ("DESKDIRECTOR_HOSTS", _parse_list,
                                   "https://support.example.com,https://help.example.net"),
     "DDSITE_JWT_PUBLIC_KEYS": ("JWT_PUBLIC_KEYS", str, "/etc/ddsite/deskdirector-keys.pem"),
+    "DDSITE_JWT_KEYS": ("JWT_KEYS", str, "auto"),
     "DDSITE_ENDPOINTS_FILE": ("ENDPOINTS_FILE", str, "/etc/ddsite/endpoints.json"),
     "DDSITE_REDIS_URL": ("REDIS_URL", str, "redis://localhost:6379/0"),
     "DDSITE_SESSION_DIR": ("SESSION_DIR", str, "/var/lib/ddsite/sessions"),
@@ -214,6 +217,12 @@ def _validate(config: dict[str, Any]) -> None:
             _fail(key, f"{config[key]!r} is not a rate such as 10/minute or 100 per hour")
     if config["JWT_PUBLIC_KEYS"] and not os.path.isfile(config["JWT_PUBLIC_KEYS"]):
         _fail("JWT_PUBLIC_KEYS", f"{config['JWT_PUBLIC_KEYS']!r} is not a readable file")
+    if config["JWT_KEYS"] not in (None, "", "auto"):
+        _fail("JWT_KEYS", f"{config['JWT_KEYS']!r} is not a key source (only auto is known; "
+                          "a PEM file goes in DDSITE_JWT_PUBLIC_KEYS)")
+    if config["JWT_KEYS"] and config["JWT_PUBLIC_KEYS"]:
+        _fail("JWT_KEYS", "auto and DDSITE_JWT_PUBLIC_KEYS both name where keys come from; "
+                          "set one of them")
 
 
 def _is_rate(value: Any) -> bool:

@@ -46,7 +46,7 @@ class Demo:
 
     def __init__(self, *, sandbox_port: int = 0, site_port: int = 0, token_ttl: int = 3600,
                  latency: float = 0.0, error_rate: float = 0.0, dialect: str = "v2",
-                 site_overrides: dict | None = None) -> None:
+                 site_overrides: dict | None = None, sandbox_options: dict | None = None) -> None:
         from . import create_app
         from .sandbox import create_sandbox
 
@@ -58,9 +58,8 @@ class Demo:
         self.sandbox_url = f"http://localhost:{self.sandbox.port}"
         self.site_url = f"http://127.0.0.1:{self.site.port}"
         self.sandbox_app = create_sandbox(site_url=self.site_url, token_ttl=token_ttl,
-                                          latency=latency, error_rate=error_rate, dialect=dialect)
-        keys = folder / "deskdirector-keys.pem"
-        keys.write_bytes(self.sandbox_app.extensions["sandbox"]["tokens"].public_pem())
+                                          latency=latency, error_rate=error_rate, dialect=dialect,
+                                          **(sandbox_options or {}))
         # The site learns the dialect as an operator tells it: with an endpoints file.
         endpoints_file = folder / "endpoints.json"
         endpoints_file.write_text(json.dumps({"dialect": dialect}), encoding="utf-8")
@@ -68,7 +67,7 @@ class Demo:
             "DEMO": True,
             "SECRET_KEY": secrets.token_hex(32),
             "DESKDIRECTOR_HOSTS": [self.sandbox_url],
-            "JWT_PUBLIC_KEYS": str(keys),
+            "JWT_KEYS": "auto",  # fetched from the sandbox's key endpoint, as from an instance
             "ENDPOINTS_FILE": str(endpoints_file),
             "SESSION_DIR": str(folder / "sessions"),
             "TECH_TICKET_URL": "{host}/tech/deeplink?name=ticket&ticket_id={ticket_id}",

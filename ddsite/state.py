@@ -13,6 +13,7 @@ from flask_wtf import CSRFProtect
 from .deskdirector.client import Client, Transport
 from .deskdirector.endpoints import Endpoint
 from .deskdirector.lookups import LookupCache
+from .deskdirector.signing_keys import InstanceKeys, key_fetcher
 
 
 class State:
@@ -35,6 +36,8 @@ class State:
         self.lookups = LookupCache(store, ttl=config["LOOKUP_TTL"])
         self._jwt_keys_path = config["JWT_PUBLIC_KEYS"]
         self._jwt_keys: list | None = None
+        self._auto_keys = config["JWT_KEYS"] == "auto"
+        self._instance_keys: dict[str, InstanceKeys] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -48,14 +51,31 @@ class State:
         look-up lists (None: no per-user list is cached)."""
         return Client(self.transport, self.endpoints, host, token, lookups=self.lookups, user=user)
 
-    def jwt_keys(self) -> list:
-        """DeskDirector's public keys from DDSITE_JWT_PUBLIC_KEYS, read once; [] when unset."""
+    def jwt_keys(self, host: str, kid: str | None) -> list:
+        """Keys that may have signed a token from `host` naming `kid`; [] when none are configured
+        or the instance serves none (who-am-I then proves the token alone).
+
+        With DDSITE_JWT_KEYS=auto they come from the instance (raises UnknownKey when it lists
+        keys and none is `kid`); otherwise from DDSITE_JWT_PUBLIC_KEYS, read once.
+        """
+        if self._auto_keys:
+            return self.instance_keys(host).keys_for(kid)
         if not self._jwt_keys_path:
             return []
         with self._lock:
             if self._jwt_keys is None:
                 self._jwt_keys = load_public_keys(self._jwt_keys_path)
             return self._jwt_keys
+
+    def instance_keys(self, host: str) -> InstanceKeys:
+        """The key cache of one (already validated) instance."""
+        with self._lock:
+            keys = self._instance_keys.get(host)
+            if keys is None:
+                fetch = key_fetcher(self.transport.session_for(host), host,
+                                    self.endpoints["public_keys"], self.transport.timeout)
+                keys = self._instance_keys[host] = InstanceKeys(fetch)
+            return keys
 
 
 def load_public_keys(path: str) -> list:

@@ -13,8 +13,8 @@ from ddsite.deskdirector.client import Client
 from ddsite.deskdirector.endpoints import DIALECTS
 from ddsite.deskdirector.errors import Forbidden, Invalid, NotFound, TokenRejected, Unavailable
 from ddsite.deskdirector.models import Page, Ticket, TicketSummary, User
+from ddsite.deskdirector.signing_keys import parse_key_list
 from ddsite.sandbox import create_sandbox
-from ddsite.state import load_public_keys
 
 from .conftest import ISSUED_TOKENS
 
@@ -138,11 +138,11 @@ def test_injected_faults_map_to_unavailable(sandbox, contact):
 def test_public_key_endpoint_verifies_the_sandbox_tokens(sandbox, tmp_path):
     app, url = sandbox
     response = requests.get(url + _table(sandbox)["public_keys"].path, timeout=5)
-    pem = tmp_path / "keys.pem"
-    pem.write_bytes(response.content)
     token = app.extensions["sandbox"]["tokens"].mint("c", 101)
     ISSUED_TOKENS.add(token)
-    claims = jwt.decode(token, load_public_keys(str(pem))[0], algorithms=["RS256"])
+    keys = parse_key_list(response)
+    [key] = keys.pick(jwt.get_unverified_header(token)["kid"])
+    claims = jwt.decode(token, key, algorithms=["RS256"])
     assert claims["sub"] == "acme~c~101"
 
 

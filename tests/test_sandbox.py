@@ -62,9 +62,27 @@ def test_tokens_carry_the_documented_claims(sandbox):
     assert claims["exp"] - claims["iat"] == 5
 
 
-def test_public_key_is_served_as_pem(api):
+def test_public_keys_are_served_as_pem_in_json_with_kid_and_a_cache_header(sandbox, api):
     response = api.get("/api/v4/auth/public-keys")
-    assert response.status_code == 200 and b"BEGIN PUBLIC KEY" in response.data
+    assert response.status_code == 200 and "max-age=3600" in response.headers["Cache-Control"]
+    [key] = response.json["keys"]
+    tokens = sandbox.extensions["sandbox"]["tokens"]
+    assert key["kid"] == tokens.key_id and "BEGIN PUBLIC KEY" in key["publicKey"]
+
+
+def test_rotation_signs_with_a_new_kid_and_old_tokens_still_work(sandbox, api):
+    tokens = sandbox.extensions["sandbox"]["tokens"]
+    old_kid = tokens.key_id
+    old_token = tokens.mint("c", 101)
+    assert sandbox.test_client().post("/sandbox/keys/rotate").json["kid"] == tokens.key_id
+    new_token = tokens.mint("c", 101)
+    assert jwt.get_unverified_header(new_token)["kid"] == tokens.key_id != old_kid
+    served = api.get("/api/v4/auth/public-keys").json["keys"]
+    assert [k["kid"] for k in served] == [tokens.key_id, old_kid]
+    assert [k["status"] for k in served] == ["current", "previous"]
+    for token in (old_token, new_token):
+        response = api.get("/api/v2/user/client", headers={"Authorization": f"DdAccessToken {token}"})
+        assert response.status_code == 200
 
 
 def test_contact_sees_own_tickets_and_manager_sees_the_company(sandbox, api):

@@ -7,10 +7,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.hooks import dispatch_hook
 
 from .endpoints import Endpoint
 from .errors import (
@@ -171,7 +173,8 @@ class Client:
         # Straight to the pooled adapter: the session's cookie jar, hooks and redirect handling
         # cost CPU on every call, and a cookie DeskDirector set for one user must never ride
         # along on another user's call.
-        adapter = self._transport.session_for(self.host).get_adapter(url)
+        session = self._transport.session_for(self.host)
+        adapter = session.get_adapter(url)
         headers = {**_HEADERS, "Authorization": f"DdAccessToken {self._token}"}
         started = time.monotonic()
         path = url[len(self.host):]
@@ -188,9 +191,12 @@ class Client:
         except requests.RequestException as exc:
             log.warning("DeskDirector %s %s failed: %s", method, path, type(exc).__name__)
             raise Unavailable("DeskDirector could not be reached.", retryable=True) from None
+        response.elapsed = timedelta(seconds=time.monotonic() - started)
+        if session.hooks["response"]:  # what session.send would have done (the probe listens)
+            response = dispatch_hook("response", session.hooks, response)
         if log.isEnabledFor(logging.INFO):
             log.info("DeskDirector %s %s -> %s in %.0f ms (request id %s)", method, path,
-                     response.status_code, (time.monotonic() - started) * 1000,
+                     response.status_code, response.elapsed.total_seconds() * 1000,
                      _request_id(response) or "-")
         return response
 

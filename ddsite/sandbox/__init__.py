@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from flask import Flask
 
+from ..deskdirector.endpoints import DIALECTS, Endpoint
 from .data import HelpDesk
 from .faults import Faults
 from .tokens import TokenAuthority
@@ -11,16 +14,22 @@ from .wire import Wire
 
 
 def create_sandbox(*, site_url: str | None = None, token_ttl: int = 3600, latency: float = 0.0,
-                   error_rate: float = 0.0, seed: int = 7, dialect: str = "v2") -> Flask:
+                   error_rate: float = 0.0, seed: int = 7, dialect: str = "v2",
+                   endpoints: Mapping[str, Endpoint] | None = None,
+                   without: Iterable[str] = ()) -> Flask:
     """The sandbox app; `site_url` is ddsite's origin, framed by the portal shells; `dialect`
-    is the API it speaks (v2, or v4: see wire.py)."""
+    is the API it speaks (v2, or v4: see wire.py).
+
+    `endpoints` serves the API at other paths and `without` leaves operations out, to stand in
+    for an instance whose API differs from ddsite's endpoint table.
+    """
     from .. import ROOT
-    from ..deskdirector.endpoints import DIALECTS
     from .api import blueprint
     from .shell import bp as shell_bp
 
     wire = Wire(dialect)
-
+    table = {name: endpoint for name, endpoint in (endpoints or DIALECTS[dialect]).items()
+             if name not in set(without)}
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"))
     app.config.update(SITE_URL=site_url.rstrip("/") if site_url else None)
@@ -29,8 +38,8 @@ def create_sandbox(*, site_url: str | None = None, token_ttl: int = 3600, latenc
         "tokens": TokenAuthority(ttl=token_ttl),
         "faults": Faults(latency=latency, error_rate=error_rate, seed=seed),
         "wire": wire,
-        "endpoints": DIALECTS[dialect],
+        "endpoints": table,
     }
-    app.register_blueprint(blueprint(DIALECTS[dialect]))
+    app.register_blueprint(blueprint(table))
     app.register_blueprint(shell_bp)
     return app

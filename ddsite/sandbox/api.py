@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from ..deskdirector.endpoints import Endpoint
 from .data import DATABASE, PRIORITIES, REQUEST_TYPES, STATUSES, HelpDesk
 from .faults import Faults
-from .tokens import TokenAuthority
+from .tokens import KEYS_MAX_AGE, TokenAuthority
 from .wire import QUEUES, Wire, WireError
 
 NOTE_LIMIT = 10000
@@ -231,8 +231,11 @@ def tech_me():
 
 
 def public_keys():
-    pem = current_app.extensions["sandbox"]["tokens"].public_pem()
-    return Response(pem, mimetype="application/x-pem-file")
+    # Every key still accepted, PEM in JSON, cacheable: callers pick the one named by a token's kid.
+    response = jsonify({"keys": current_app.extensions["sandbox"]["tokens"].public_keys()})
+    response.cache_control.public = True
+    response.cache_control.max_age = KEYS_MAX_AGE
+    return response
 
 
 _SORTS = {

@@ -110,6 +110,15 @@ def _shell(app_name: str, inner_path: str):
                            fault_kinds=FAULT_KINDS)
 
 
+@bp.post("/sandbox/keys/rotate")
+def rotate_keys():
+    """Sign new tokens with a new key (the old ones still verify), as DeskDirector rotates."""
+    kid = _sandbox()["tokens"].rotate()
+    if request.is_json or not request.form:
+        return jsonify({"kid": kid})
+    return redirect(request.referrer or url_for("shell.index"))
+
+
 @bp.get("/sandbox/faults")
 def faults():
     """The current fault settings, as JSON."""

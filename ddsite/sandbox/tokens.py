@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 
@@ -11,19 +12,44 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .data import DATABASE
 
+# DeskDirector keeps retired keys for months so tokens signed before a rotation stay valid.
+KEYS_KEPT = 3
+# What the key endpoint's Cache-Control allows a caller to keep the list for, in seconds.
+KEYS_MAX_AGE = 3600
+
 
 class TokenAuthority:
-    """Holds the sandbox's signing key (new on every start) and the default token lifetime."""
+    """The sandbox's signing keys (new on every start, rotated on demand) and the token lifetime."""
 
     def __init__(self, ttl: int = 3600) -> None:
         self.ttl = ttl
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.key_id = uuid.uuid4().hex[:12]
+        self._lock = threading.Lock()
+        self._keys: list[tuple[str, rsa.RSAPrivateKey]] = []  # newest first
+        self.rotate()
+
+    @property
+    def key_id(self) -> str:
+        """The `kid` of the key that signs new tokens."""
+        return self._keys[0][0]
+
+    def rotate(self) -> str:
+        """Start signing with a new key; older ones still verify. Returns the new `kid`."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        kid = uuid.uuid4().hex[:12]
+        with self._lock:
+            self._keys = [(kid, key), *self._keys][:KEYS_KEPT]
+        return kid
 
     def public_pem(self) -> bytes:
-        """The public key as PEM, as the key endpoint serves it."""
-        return self._key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        """The current public key as PEM."""
+        return _pem(self._keys[0][1])
+
+    def public_keys(self) -> list[dict]:
+        """Every key still accepted, as the key endpoint lists them (current first)."""
+        with self._lock:
+            keys = list(self._keys)
+        return [{"kid": kid, "status": "current" if index == 0 else "previous",
+                 "publicKey": _pem(key).decode("ascii")} for index, (kid, key) in enumerate(keys)]
 
     def mint(self, kind: str, user_id: int, ttl: int | None = None) -> str:
         """A token for a contact ("c") or an agent ("m") that ends after `ttl` seconds."""
@@ -31,12 +57,17 @@ class TokenAuthority:
         claims = {"sub": f"{DATABASE}~{kind}~{user_id}", "userId": f"{DATABASE}~{kind}~{user_id}",
                   "database": DATABASE, "region": "sandbox", "system": "deskdirector-sandbox",
                   "iat": now, "exp": now + (ttl or self.ttl)}
-        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id})
+        kid, key = self._keys[0]
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
     def verify(self, token: str) -> tuple[str, int] | None:
         """(kind, id) of a valid, unexpired token of ours; None for anything else."""
         try:
-            claims = jwt.decode(token, self._key.public_key(), algorithms=["RS256"],
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = dict(self._keys).get(kid)
+            if key is None:
+                return None
+            claims = jwt.decode(token, key.public_key(), algorithms=["RS256"],
                                 options={"require": ["exp", "sub"]})
             database, kind, user_id = claims["sub"].split("~")
             if database != DATABASE or kind not in ("c", "m"):
@@ -44,3 +75,8 @@ class TokenAuthority:
             return kind, int(user_id)
         except (jwt.PyJWTError, ValueError, AttributeError):
             return None
+
+
+def _pem(key: rsa.RSAPrivateKey) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)

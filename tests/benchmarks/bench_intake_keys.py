@@ -1,0 +1,76 @@
+"""Benchmark: what signature checking costs at intake; prints figures.
+
+Run: .venv/bin/python tests/benchmarks/bench_intake_keys.py [--requests 200] [--repeats 5]
+Intake (token → who-am-I against the sandbox over loopback → 303) with the signature not checked,
+checked against a PEM file (DDSITE_JWT_PUBLIC_KEYS), and checked against keys fetched from the
+instance (DDSITE_JWT_KEYS=auto, cache warm). Medians of repeated runs, as ratios to "not checked".
+Not part of the test suite: figures, not pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from ddsite import create_app
+from ddsite.demo import ServerThread
+from ddsite.sandbox import create_sandbox
+
+
+def intake_seconds(app, url: str, tokens, count: int) -> float:
+    """Median seconds of one intake over `count` fresh tokens."""
+    client = app.test_client()
+    timings = []
+    for _ in range(count):
+        token = tokens.mint("c", 101)
+        started = time.perf_counter()
+        response = client.get(f"/portal/?access_token={token}&host={url}")
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 303, response.status_code
+    return statistics.median(timings)
+
+
+def main() -> None:
+    """Print intake medians per key source."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    sandbox = create_sandbox()
+    server = ServerThread("localhost", 0, sandbox).start()
+    url = f"http://localhost:{server.port}"
+    tokens = sandbox.extensions["sandbox"]["tokens"]
+    with tempfile.TemporaryDirectory() as folder:
+        pem = Path(folder) / "keys.pem"
+        pem.write_bytes(tokens.public_pem())
+        base = {"SECRET_KEY": "bench", "DESKDIRECTOR_HOSTS": [url],
+                "SESSION_DIR": str(Path(folder) / "sessions"),
+                # thousands of sign-ins a minute from one client: lift flood control for the run
+                "INTAKE_LIMIT_PER_CLIENT": "100000/minute",
+                "INTAKE_LIMIT_PER_INSTANCE": "100000/minute"}
+        setups = {"not checked": {}, "PEM file": {"JWT_PUBLIC_KEYS": str(pem)},
+                  "auto (cached)": {"JWT_KEYS": "auto"}}
+        apps = {name: create_app({**base, **extra}) for name, extra in setups.items()}
+        runs: dict[str, list[float]] = {name: [] for name in setups}
+        try:
+            for app in apps.values():
+                intake_seconds(app, url, tokens, 5)  # warm: pools, key cache
+            for _ in range(args.repeats):
+                for name, app in apps.items():
+                    runs[name].append(intake_seconds(app, url, tokens, args.requests))
+        finally:
+            for app in apps.values():
+                app.extensions["ddsite"].close()
+            server.stop()
+    baseline = statistics.median(runs["not checked"])
+    print(f"intake, median of {args.repeats} runs × {args.requests} sign-ins (sandbox on loopback)")
+    for name, values in runs.items():
+        median = statistics.median(values)
+        print(f"  {name:<14} {median * 1000:7.2f} ms   ×{median / baseline:.2f}")
+
+
+if __name__ == "__main__":
+    main()
