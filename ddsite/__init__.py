@@ -10,7 +10,7 @@ from flask import Flask, Response, current_app, session
 from flask_compress import Compress
 from flask_wtf import CSRFProtect
 
-from . import assets, auth, config, error_pages, flood, forms, rendering, security
+from . import assets, auth, config, error_pages, flood, forms, navigation, rendering, security
 from .deskdirector import endpoints
 from .sessions import ServerSessionInterface, claims_folder, make_store
 from .state import State
@@ -58,6 +58,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     compress.init_app(app)
     error_pages.register(app)
     app.context_processor(_template_globals)
+    navigation.init_app(app)
     app.jinja_env.filters.update(rendering.FILTERS)
 
     from .portal.views import bp as portal_bp

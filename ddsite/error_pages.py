@@ -38,13 +38,15 @@ def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
 
 
-def _render(status: int, heading: str, detail: str, **context):
-    return render_template("errors/error.html", heading=heading, detail=detail,
+def _render(status: int, heading: str, sentence: str, detail: str = "", **context):
+    """One heading and one sentence in plain words; the technical detail small, below."""
+    return render_template("errors/error.html", heading=heading, sentence=sentence, detail=detail,
                            status=status, **context), status
 
 
 def page_error(error: auth.PageError):
-    return _render(error.status_code, error.heading, error.detail)
+    return _render(error.status_code, error.heading, error.detail,
+                   reopen_url=_reopen_url_if_known())
 
 
 def session_ended(error: auth.SessionEnded):
@@ -61,22 +63,27 @@ def token_rejected(error: TokenRejected):
 
 
 def forbidden(error: Forbidden):
-    return _render(403, "Not allowed", f"DeskDirector says: {error.message}",
+    return _render(403, "You may not do that", f"DeskDirector says: {error.message}",
                    draft_saved=error.draft_saved)
 
 
 def not_found(error: NotFound):
-    return _render(404, "Not found", "DeskDirector has no such item, or your account may not "
-                   "see it. It may have been removed or merged.", draft_saved=error.draft_saved)
+    return _render(404, "This ticket or page is not there",
+                   "DeskDirector has no such item, or your account may not see it; it may have "
+                   "been removed or merged.", draft_saved=error.draft_saved)
 
 
 def unavailable(error: Unavailable):
     if error.timed_out:
-        detail = "DeskDirector took too long to answer. It may be busy; try again in a moment."
+        heading = "DeskDirector took too long to answer"
+        sentence = "It may be busy; try again in a moment."
+        if request.method == "POST":
+            sentence = ("What you sent may have reached DeskDirector anyway: check the ticket "
+                        "before sending again.")
+    elif error.upstream_status:
+        heading, sentence = "DeskDirector had a problem", "Try again in a moment."
     else:
-        detail = f"{error.message} Try again in a moment."
-    if request.method == "POST" and error.timed_out:
-        detail += " What you sent may have reached DeskDirector anyway; check before sending again."
+        heading, sentence = "DeskDirector could not be reached", "Try again in a moment."
     # After intake the URL holds no token, so "try again" may simply repeat it (as a GET). During
     # intake it holds the new token: only DeskDirector can hand that out again.
     during_intake = any(name in request.args for name in auth.TOKEN_PARAMS)
@@ -85,33 +92,33 @@ def unavailable(error: Unavailable):
     reopen_url = None
     if retry_url is None and g.get("tenant_host"):
         reopen_url = auth.return_url(g.tenant_host, _app_of_request())
-    return _render(error.status_code, "DeskDirector is not answering", detail,
-                   retry_url=retry_url, reopen_url=reopen_url, draft_saved=error.draft_saved)
+    return _render(error.status_code, heading, sentence, error.message, retry_url=retry_url,
+                   reopen_url=reopen_url, draft_saved=error.draft_saved)
 
 
 def unknown_shape(error: UnknownShape):
     log.warning("DeskDirector answered %s in an unknown shape: %s (HTTP %s, request id %s)",
                 error.operation, error.detail, error.upstream_status, error.request_id or "-")
     return _render(502, "DeskDirector answered in a form ddsite does not know",
+                   "This DeskDirector may keep that operation elsewhere or speak another "
+                   "dialect: tell your administrator, who can set its path and dialect in "
+                   "DDSITE_ENDPOINTS_FILE.",
                    f"ddsite asked DeskDirector for “{error.operation}” and could not read the "
-                   f"answer ({error.detail}). This DeskDirector may keep that operation "
-                   "elsewhere or speak another dialect: tell your administrator, who can set "
-                   "its path and dialect in DDSITE_ENDPOINTS_FILE.",
-                   draft_saved=error.draft_saved)
+                   f"answer ({error.detail}).", draft_saved=error.draft_saved)
 
 
 def unexpected_upstream(error: DeskDirectorError):
     log.warning("DeskDirector answered HTTP %s (request id %s)", error.upstream_status,
                 error.request_id or "-")
     return _render(502, "DeskDirector gave an unexpected answer",
-                   f"{error.message} Try again; if it keeps happening, tell your administrator.",
+                   "Try again; if it keeps happening, tell your administrator.", error.message,
                    draft_saved=error.draft_saved)
 
 
 def csrf_failed(error: CSRFError):
     return _render(400, "The form could not be sent",
-                   "The form was too old or did not come from this page. Nothing was sent; "
-                   "reload the page and try again.")
+                   "Nothing was sent: it was too old or did not come from this page. Reload "
+                   "the page and try again.")
 
 
 def too_many_attempts(error: flood.TooManyAttempts):
@@ -124,7 +131,15 @@ def too_large(error: RequestEntityTooLarge):
 
 
 def http_error(error: HTTPException):
+    if error.code == 404:
+        return _render(404, "This page is not there",
+                       "The address may be mistyped, or the page may have moved.")
     return _render(error.code or 500, error.name, error.description or "")
+
+
+def _reopen_url_if_known() -> str | None:
+    host = g.get("tenant_host") or session.get("host")
+    return auth.return_url(host, _app_of_request()) if host else None
 
 
 def _app_of_request() -> str:

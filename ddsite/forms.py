@@ -28,6 +28,8 @@ from .deskdirector.models import Ref
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # Text is letters, digits, punctuation, spaces and line breaks; no other control characters.
 _NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A search that is only a ticket number: "1042" or "#1042" (ASCII digits; "²" is a digit to \d).
+_TICKET_NUMBER = re.compile(r"#?\s*([0-9]{1,9})")
 
 
 class BadFormInput(PageError):
@@ -154,6 +156,12 @@ class ListFilterForm(FlaskForm):
         valid = self.validate()
         return {name: field.data if valid and field.data else field.default
                 for name, field in self._fields.items()}
+
+
+def ticket_number(search: str) -> int | None:
+    """The ticket id when a search is just a number ("1042" or "#1042"), else None."""
+    match = _TICKET_NUMBER.fullmatch(search or "")
+    return int(match.group(1)) if match else None
 
 
 def page_window(page_number: int) -> tuple[int, int]:

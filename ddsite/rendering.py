@@ -72,5 +72,29 @@ def iso_time(moment: datetime | None) -> str:
     return moment.astimezone(UTC).isoformat() if moment else ""
 
 
+# Words in DeskDirector's (configurable) status and priority names → a colour family.
+_STATUS_TONES = (("new", "new"), ("open", "new"), ("progress", "progress"), ("working", "progress"),
+                 ("schedul", "progress"),
+                 ("wait", "waiting"), ("hold", "waiting"), ("pending", "waiting"),
+                 ("resolved", "done"), ("closed", "done"), ("complete", "done"), ("done", "done"))
+_PRIORITY_TONES = (("critical", "critical"), ("urgent", "critical"), ("emergency", "critical"),
+                   ("high", "high"), ("medium", "medium"), ("normal", "medium"), ("low", "low"))
+
+
+def status_tone(name: str | None) -> str:
+    """The colour family of a status: new, progress, waiting, done (or plain when unknown)."""
+    return _tone(name, _STATUS_TONES)
+
+
+def priority_tone(name: str | None) -> str:
+    """The colour family of a priority: low, medium, high, critical (or plain when unknown)."""
+    return _tone(name, _PRIORITY_TONES)
+
+
+def _tone(name: str | None, tones: tuple[tuple[str, str], ...]) -> str:
+    lowered = (name or "").lower()
+    return next((tone for word, tone in tones if word in lowered), "plain")
+
+
 FILTERS = {"note_html": note_html, "relative_time": relative_time, "exact_time": exact_time,
-           "iso_time": iso_time}
+           "iso_time": iso_time, "status_tone": status_tone, "priority_tone": priority_tone}

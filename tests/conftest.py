@@ -135,6 +135,13 @@ def sign_in(client, dd, app_name: str = "portal", *, user: dict | None = None,
     return token
 
 
+def expect_home(dd, times: int = 1, host: str = HOST, rows: list | None = None) -> None:
+    """The contact home asks for two short lists (open, and recent activity) per visit."""
+    for _ in range(2 * times):
+        dd.add(responses.GET, host + "/api/v4/portal/tickets",
+               json={"total": len(rows or []), "results": rows or []})
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A real redis-server on a free loopback port, for the shared session store."""

@@ -7,7 +7,7 @@ import time
 import pytest
 import responses
 
-from .conftest import HOST, sign_in
+from .conftest import HOST, expect_home, sign_in
 from .test_portal import TICKETS, form_fields, ticket
 
 
@@ -105,10 +105,11 @@ def test_late_new_request_is_kept_too(client, dd, clock):
 
 def test_countdown_appears_only_in_the_last_minutes(client, dd, clock):
     sign_in(client, dd, "portal", expires_in=3600)
+    expect_home(dd)
     text = client.get("/portal/").get_data(as_text=True)
     exp = int(text.split('data-exp="')[1].split('"')[0])
     assert abs(exp - (time.time() + 3600)) < 5
-    assert 'data-warn="300"' in text and 'class="countdown" hidden' in text
+    assert 'data-warn="300"' in text and 'class="session-notice" hidden' in text
 
 
 def test_late_agent_note_is_kept_and_restored_on_its_form(client, dd, clock):

@@ -11,7 +11,7 @@ import pytest
 import requests
 import responses
 
-from .conftest import HOST, sign_in
+from .conftest import HOST, expect_home, sign_in
 
 TICKETS = HOST + "/api/v4/portal/tickets"
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script><a href="javascript:alert(3)">x</a>'
@@ -41,7 +41,70 @@ def form_fields(html: str) -> dict:
     return dict(re.findall(r'name="(csrf_token|form_key)" type="hidden" value="([^"]+)"', html))
 
 
+# ---- home -----------------------------------------------------------------------------------
+def test_home_shows_open_tickets_and_recent_activity_with_the_new_request_action(contact, dd):
+    open_rows = [row(1005, status={"id": 2, "name": "In progress"})]
+    recent = [row(1001, isClosed=True, latestNote={"notePreview": "All fixed now, closing.",
+                                                   "createdBy": {"name": "Sam Reyes"}})]
+    dd.add(responses.GET, TICKETS, json={"total": 3, "results": open_rows},
+           match=[responses.matchers.query_param_matcher({"status": "open"}, strict_match=False)])
+    dd.add(responses.GET, TICKETS, json={"total": 9, "results": recent},
+           match=[responses.matchers.query_param_matcher({"status": "any"}, strict_match=False)])
+    text = contact.get("/portal/").get_data(as_text=True)
+    assert "Your open tickets (3)" in text and "#1005 Ticket 1005" in text
+    assert 'class="badge badge-status tone-progress">In progress<' in text
+    assert "Sam Reyes: All fixed now, closing." in text and "All 3 open tickets" in text
+    assert 'href="/portal/new"' in text and "Raise a new request" in text
+    assert all("orderBy=activity" in c.request.url and "take=5" in c.request.url
+               for c in dd.calls if "/tickets" in c.request.url)
+
+
+def test_home_without_open_tickets_says_what_to_do(contact, dd):
+    expect_home(dd)
+    text = contact.get("/portal/").get_data(as_text=True)
+    assert "You have no open tickets" in text and "Raise a new request" in text
+
+
 # ---- the ticket list ------------------------------------------------------------------------
+def test_a_ticket_number_in_the_search_opens_the_ticket(contact):
+    response = contact.get("/portal/tickets", query_string={"q": "#1005", "status": "any"})
+    assert response.status_code == 303 and response.headers["Location"] == "/portal/tickets/1005"
+
+
+def test_the_way_back_keeps_the_list_filter_and_page(contact, dd):
+    dd.add(responses.GET, TICKETS, json={"total": 45, "results": [row()]})
+    contact.get("/portal/tickets?status=closed&q=printer&page=2")
+    fields = _open_ticket(contact, dd)
+    assert fields
+    dd.add(responses.GET, TICKETS + "/1005", json=ticket())
+    text = contact.get("/portal/tickets/1005").get_data(as_text=True)
+    back = re.search(r'<p class="back"><a href="([^"]+)">← My tickets</a>', text).group(1)
+    assert back.replace("&amp;", "&") == "/portal/tickets?status=closed&q=printer&page=2"
+
+
+def test_a_bad_filter_is_named(contact, dd):
+    dd.add(responses.GET, TICKETS, json={"total": 0, "results": []})
+    text = contact.get("/portal/tickets?status=everything").get_data(as_text=True)
+    assert "Show: Not a valid choice. Showing the first page of open tickets instead." in text
+
+
+def test_an_error_page_keeps_the_navigation_and_leads_back_to_the_list(contact, dd):
+    dd.add(responses.GET, TICKETS + "/999", status=404, json={})
+    text = contact.get("/portal/tickets/999").get_data(as_text=True)
+    assert text.count("<h1") == 1 and "This ticket or page is not there" in text
+    assert '<nav aria-label="Sections">' in text and ">New request</a>" in text
+    assert ">Back to my tickets</a>" in text and '<p class="muted detail">Error 404</p>' in text
+
+
+def test_an_upstream_failure_says_one_thing_with_the_detail_small(contact, dd):
+    dd.add(responses.GET, TICKETS, status=500, body="boom")
+    text = contact.get("/portal/tickets").get_data(as_text=True)
+    assert "<h1 id=\"problem-heading\">DeskDirector had a problem</h1>" in text
+    assert "<p>Try again in a moment.</p>" in text
+    assert '<p class="muted detail">DeskDirector answered with an error (HTTP 500). · Error 502</p>' in text
+
+
+
 def test_ticket_list_shows_rows_with_everything_a_contact_needs(contact, dd):
     dd.add(responses.GET, TICKETS, json={"total": 1, "resultsCount": 1, "results": [row()]})
     text = contact.get("/portal/tickets").get_data(as_text=True)
@@ -183,7 +246,11 @@ def test_reply_is_posted_as_the_contact_and_shown(contact, dd):
                 "createdBy": {"name": "Pat Lee"}}
     dd.add(responses.GET, TICKETS + "/1005", json=ticket(notes=[new_note]))
     text = contact.get("/portal/tickets/1005").get_data(as_text=True)
-    assert "Your reply was sent." in text and "Thanks!" in text
+    latest = text.split('id="latest"')[1].split("</li>")[0]
+    # The confirmation stands beside the reply it confirms, announced politely.
+    assert "Thanks!" in latest
+    assert '<p class="notice notice-success sent-confirmation" role="status">Your reply was sent.</p>' in latest
+    assert text.count("Your reply was sent.") == 1
 
 
 @pytest.mark.parametrize("note, message", [("", "Write something"), ("   \n ", "Write something"),
@@ -195,6 +262,8 @@ def test_bad_reply_is_refused_on_the_field_and_kept(contact, dd, note, message):
     assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert message in text and 'aria-invalid="true"' in text
+    assert 'aria-describedby="note-errors"' in text and '<ul class="errors" id="note-errors">' in text
+    assert re.search(r'class="error-summary" role="alert".*<a href="#note">Your reply: ', text, re.S)
     if note.strip():
         assert note in text
     assert not any(c.request.method == "POST" for c in dd.calls)

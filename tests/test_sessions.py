@@ -7,7 +7,7 @@ import time
 
 import responses
 
-from .conftest import CONTACT, HOST, make_token, sign_in
+from .conftest import CONTACT, HOST, expect_home, make_token, sign_in
 
 
 def _intake(client, dd):
@@ -44,6 +44,7 @@ def test_without_cookies_the_handle_travels_in_the_url(app, dd):
     response = _intake(cookieless, dd)
     location = response.headers["Location"]
     assert "ddsid=" in location
+    expect_home(dd)
     page = cookieless.get(location)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -84,6 +85,7 @@ def test_redis_store_is_used_when_configured(config, redis_url, dd):
         # a second worker (another app object) on the same Redis sees the same session
         second = workers[1].test_client()
         second.set_cookie("ddsite_session", first.get_cookie("ddsite_session").value)
+        expect_home(dd)
         assert "Pat Lee" in second.get("/portal/").get_data(as_text=True)
     finally:
         for worker in workers:
@@ -120,6 +122,7 @@ def test_pending_handle_from_another_address_is_not_accepted(client, app, dd):
 
 
 def test_pending_handle_settles_in_the_navigation_that_follows_intake(app, dd):
+    expect_home(dd)  # the contact home lists tickets
     browser = app.test_client(use_cookies=False)
     location = _kept_redirect(browser, dd, IFRAME)
     page = browser.get(location, headers=IFRAME)
@@ -149,6 +152,7 @@ def test_pending_handle_settles_once_even_when_two_requests_race(app, dd):
 
 
 def test_settled_url_handle_counts_only_from_our_own_pages(app, dd):
+    expect_home(dd)  # the contact home lists tickets
     browser = app.test_client(use_cookies=False)
     location = _kept_redirect(browser, dd, IFRAME)
     assert browser.get(location, headers=IFRAME).status_code == 200
@@ -159,6 +163,7 @@ def test_settled_url_handle_counts_only_from_our_own_pages(app, dd):
 
 
 def test_settled_url_handle_works_only_in_the_browser_that_settled_it(app, dd):
+    expect_home(dd)  # the contact home lists tickets
     browser = app.test_client(use_cookies=False)
     location = _kept_redirect(browser, dd)
     assert browser.get(location).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -28,8 +29,9 @@ def row(ticket_id=1005, **extra) -> dict:
 def ticket(ticket_id=1005, **extra) -> dict:
     return {**row(ticket_id), "description": "Broken", "requestType": {"id": 1, "name": "Hardware"},
             "taskProgress": {"done": 1, "total": 3},
-            "notes": [{"id": 1, "note": "Public words", "isInternal": False, "createdBy": {"name": "Pat Lee"}},
-                      {"id": 2, "note": "Agents only words", "isInternal": True, "createdBy": {"name": "Sam Agent"}}],
+            "notes": [{"id": 1, "note": "Public words", "isInternal": False, "createdBy": {"name": "Pat Lee", "userType": "Client"}},
+                      {"id": 2, "note": "Agents only words", "isInternal": True,
+                       "createdBy": {"name": "Sam Agent", "userType": "Member"}}],
             **extra}
 
 
@@ -68,13 +70,18 @@ def patches(dd) -> list[dict]:
 
 
 # ---- queue ----------------------------------------------------------------------------------
+def list_calls(dd) -> list[str]:
+    """The queue's list requests, without the one-row requests that count the other views."""
+    return [c.request.url for c in dd.calls if "/tickets?" in c.request.url and not re.search(r"take=1(&|$)", c.request.url)]
+
+
 @pytest.mark.parametrize("view, status, assigned", [
     ("mine", "open", "me"), ("unassigned", "open", "unassigned"), ("open", "open", "any"),
     ("closed", "closed", "any")])
 def test_queue_views_map_to_deskdirector_filters(agent, dd, view, status, assigned):
     dd.add(responses.GET, API + "/tickets", json={"total": 1, "results": [row()]})
     text = agent.get(f"/tech/queue?view={view}&sort=priority&q=printer").get_data(as_text=True)
-    url = dd.calls[-1].request.url
+    [url] = list_calls(dd)
     assert f"status={status}" in url and f"assigned={assigned}" in url
     assert "orderBy=priority" in url and "search=printer" in url
     assert "#1005" in text and "Pat Lee" in text and "Acme Pty" in text
@@ -83,7 +90,7 @@ def test_queue_views_map_to_deskdirector_filters(agent, dd, view, status, assign
 def test_queue_defaults_to_my_tickets_by_last_activity(agent, dd):
     dd.add(responses.GET, API + "/tickets", json={"total": 0, "results": []})
     text = agent.get("/tech/queue").get_data(as_text=True)
-    url = dd.calls[-1].request.url
+    [url] = list_calls(dd)
     assert "assigned=me" in url and "orderBy=activity" in url and "take=20" in url
     assert "Nothing is assigned to you right now." in text
 
@@ -101,11 +108,11 @@ def test_stale_tickets_are_marked(agent, dd, app):
 def test_queue_paging_and_bad_filters(agent, dd):
     dd.add(responses.GET, API + "/tickets", json={"total": 30, "results": [row(i) for i in range(10)]})
     text = agent.get("/tech/queue?view=open&page=2").get_data(as_text=True)
-    assert "skip=20" in dd.calls[-1].request.url and "Showing 21–30 of 30" in text
+    assert "skip=20" in list_calls(dd)[-1] and "Showing 21–30 of 30" in text
     dd.add(responses.GET, API + "/tickets", json={"total": 0, "results": []})
     bad = agent.get("/tech/queue?view=everything&page=x")
     assert bad.status_code == 200 and 'role="alert"' in bad.get_data(as_text=True)
-    assert "assigned=me" in dd.calls[-1].request.url and "skip=0" in dd.calls[-1].request.url
+    assert "assigned=me" in list_calls(dd)[-1] and "skip=0" in list_calls(dd)[-1]
 
 
 def test_quick_actions_are_offered_and_csrf_protected(agent, dd):
@@ -151,7 +158,7 @@ def test_ticket_page_shows_internal_notes_marked_and_agent_details(agent, dd):
     text = open_ticket(agent, dd)
     assert "Agents only words" in text and "Public words" in text
     internal = text.split("Agents only words")[0].rsplit('<li class="note', 1)[1]
-    assert internal.startswith(" internal") and 'class="badge internal">Internal' in internal
+    assert internal.startswith(" from-agent internal") and 'class="badge internal">Internal' in internal
     assert "Pat Lee" in text and "Acme Pty" in text and "Hardware" in text and "1 of 3 done" in text
 
 
@@ -208,6 +215,115 @@ def test_blank_note_is_refused_on_the_field(agent, dd):
     response = agent.post("/tech/tickets/1005", data={**form_data(page, "note"), "note": "  ",
                                                       "visibility": "internal"})
     assert response.status_code == 422 and "Write something" in response.get_data(as_text=True)
+
+
+# ---- the composer: a note and, in the same submit, a status ---------------------------------
+def _compose(agent, dd, page, current=None, **fields):
+    dd.add(responses.GET, API + "/tickets/1005", json=current or ticket())
+    lookups(dd)
+    data = {**form_data(page, "note"), "note": "Replaced the toner", "visibility": "public", **fields}
+    return agent.post("/tech/tickets/1005", data=data)
+
+
+def _confirmation(agent, dd) -> str:
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    lookups(dd)
+    page = agent.get("/tech/tickets/1005").get_data(as_text=True)
+    return re.search(r'<p class="notice notice-success sent-confirmation" role="status">([^<]*)</p>',
+                     page).group(1)
+
+
+def test_send_and_set_status_posts_the_note_then_patches_only_the_status(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    response = _compose(agent, dd, page, send="with_status", then_status="2")
+    assert response.status_code == 303 and response.headers["Location"].endswith("#latest")
+    assert patches(dd) == [{"status": {"id": 2}}]
+    sent = [(c.request.method, c.request.url.rsplit("/", 1)[1]) for c in dd.calls
+            if c.request.method in ("POST", "PATCH")]
+    assert sent == [("POST", "notes"), ("PATCH", "1005")]  # the note first, then the status
+    assert _confirmation(agent, dd) == ("Your reply was sent to the contact. "
+                                        "Status set to In progress.")
+
+
+def test_plain_send_never_touches_the_status(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
+    assert _compose(agent, dd, page, send="plain", then_status="2").status_code == 303
+    assert patches(dd) == []
+
+
+def test_send_and_set_status_without_a_status_sends_nothing(agent, dd):
+    page = open_ticket(agent, dd)
+    response = _compose(agent, dd, page, send="with_status", then_status="")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Choose the status to set, or press Send." in text
+    assert re.search(r'<select aria-describedby="then_status-errors" aria-invalid="true" id="then_status"', text)
+    assert not any(c.request.method == "POST" for c in dd.calls)
+
+
+def test_a_status_someone_else_set_meanwhile_is_not_overwritten(agent, dd):
+    page = open_ticket(agent, dd)  # loaded with status 1 (New)
+    dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
+    moved = ticket(status={"id": 3, "name": "Waiting on client"})
+    assert _compose(agent, dd, page, current=moved, send="with_status",
+                    then_status="2").status_code == 303
+    assert patches(dd) == []
+    assert "someone set it to Waiting on client meanwhile" in _confirmation(agent, dd)
+
+
+def test_a_refused_status_change_is_told_and_the_note_is_not_sent_again(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
+    dd.add(responses.PATCH, API + "/tickets/1005", status=403, json={"message": "Not your team"})
+    data = {"send": "with_status", "then_status": "2"}
+    assert _compose(agent, dd, page, **data).status_code == 303
+    assert "The status was not changed: Not your team" in _confirmation(agent, dd)
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    lookups(dd)
+    again = agent.post("/tech/tickets/1005", data={**form_data(page, "note"), "note": "Replaced the toner",
+                                                   "visibility": "public", **data})
+    assert again.status_code == 303
+    assert sum(c.request.method == "POST" for c in dd.calls) == 1
+
+
+# ---- lists: counts, state, a number opens the ticket ----------------------------------------
+def test_queue_tabs_count_each_view_with_one_row_asked(agent, dd):
+    def reply(request):
+        totals = {"me": 4, "unassigned": 7, "any&": 45}
+        status = "closed" if "status=closed" in request.url else "open"
+        total = 19 if status == "closed" else next(t for k, t in totals.items()
+                                                  if f"assigned={k}" in request.url + "&")
+        return 200, {}, json.dumps({"total": total, "results": [row()]})
+
+    dd.add_callback(responses.GET, API + "/tickets", callback=reply)
+    text = agent.get("/tech/queue?view=open").get_data(as_text=True)
+    counts = re.findall(r'<span class="count">(\d+)<', text)
+    assert counts == ["4", "7", "45", "19"]
+    one_row = [c.request.url for c in dd.calls if "take=1&" in c.request.url]
+    assert len(one_row) == 3 and not any("view=open" in url for url in one_row)
+
+
+def test_a_ticket_number_in_the_queue_search_opens_the_ticket(agent):
+    for query in ("1005", "#1005", "# 1005"):
+        response = agent.get("/tech/queue", query_string={"q": query})
+        assert response.status_code == 303 and response.headers["Location"] == "/tech/tickets/1005"
+
+
+def test_the_way_back_to_the_queue_keeps_view_sort_and_page(agent, dd):
+    dd.add(responses.GET, API + "/tickets", json={"total": 45, "results": [row()]})
+    agent.get("/tech/queue?view=open&sort=priority&page=2")
+    text = open_ticket(agent, dd)
+    back = re.search(r'<p class="back"><a href="([^"]+)">← Queue</a>', text).group(1)
+    in_top_bar = re.search(r'<a href="([^"]+)" aria-current="page">Queue</a>', text).group(1)
+    assert html.unescape(back) == html.unescape(in_top_bar) == "/tech/queue?view=open&sort=priority&page=2"
+
+
+def test_a_bad_filter_is_named(agent, dd):
+    dd.add(responses.GET, API + "/tickets", json={"total": 0, "results": []})
+    text = agent.get("/tech/queue?sort=sideways").get_data(as_text=True)
+    assert "Sort by: Not a valid choice." in text
 
 
 # ---- updates by PATCH -----------------------------------------------------------------------

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from .. import auth, conversation, drafts
+from .. import auth, conversation, drafts, navigation
 from ..deskdirector.errors import Forbidden
-from ..forms import page_window
+from ..forms import page_window, ticket_number
 from ..submit import send_once
 from .forms import NewRequestForm, ReplyForm, TicketFilterForm
 
@@ -15,12 +15,17 @@ auth.protect(bp, "portal")
 
 # The faces' argument names → the form's field names, where they differ.
 REPLY_FIELDS = {"text": "note"}
+HOME_ROWS = 5  # tickets in each list on the home page
 
 
 @bp.get("/")
 def home():
-    """Who is signed in, and where to go from here."""
-    return render_template("portal/home.html", user=auth.current_user())
+    """The contact's open tickets and what changed lately, with the way to raise a new one."""
+    api = auth.api()
+    lists = api.parallel(
+        open=lambda: api.portal.tickets(status="open", sort="activity", take=HOME_ROWS),
+        recent=lambda: api.portal.tickets(status="any", sort="activity", take=HOME_ROWS))
+    return render_template("portal/home.html", user=auth.current_user(), **lists)
 
 
 @bp.get("/tickets")
@@ -28,6 +33,9 @@ def tickets():
     """The contact's tickets (and the company's, where DeskDirector allows), latest first."""
     filters = TicketFilterForm(request.args)
     chosen = filters.values()
+    if (number := ticket_number(chosen["q"])) is not None:
+        return redirect(url_for(".ticket", ticket_id=number), code=303)
+    navigation.remember_list()
     page_wanted = chosen.pop("page")
     skip, take = page_window(page_wanted)
     page = auth.api().portal.tickets(status=chosen["status"], search=chosen["q"],
@@ -47,7 +55,7 @@ def ticket(ticket_id: int):
                          lambda: auth.api().portal.add_note(ticket_id, form.note.data),
                          lambda _note: _done("Your reply was sent.",
                                              url_for(".ticket", ticket_id=ticket_id,
-                                                     _anchor="latest")))
+                                                     _anchor="latest"), "sent"))
         if sent:
             return sent
     details = auth.api().portal.ticket(ticket_id)
@@ -85,8 +93,8 @@ def _priorities_if_allowed(portal):
         return None  # this contact may not choose a priority
 
 
-def _done(message: str, target: str) -> str:
-    flash(message, "success")
+def _done(message: str, target: str, category: str = "success") -> str:
+    flash(message, category)
     return target
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField
+from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ..deskdirector.models import Ref, Ticket
 from ..forms import ListFilterForm, OnceForm, RefField, RefsField, choices, note_field
@@ -30,12 +30,35 @@ class QueueFilterForm(ListFilterForm):
 
 
 class NoteForm(OnceForm):
-    """A note from an agent; internal unless they choose otherwise."""
+    """The composer: a note, internal unless they choose otherwise, and maybe a new status."""
 
     note = note_field("Note")
     visibility = RadioField("Who can see it", default="internal", validators=[DataRequired()],
-                            choices=[SelectChoice("internal", "Internal (agents only)"),
-                                     SelectChoice("public", "Public (the contact sees it)")])
+                            choices=[SelectChoice("internal", "Internal note"),
+                                     SelectChoice("public", "Public reply")])
+    # No Optional(): it would stop the chain before validate_then_status could ask for a status.
+    then_status = RefField("and set status to")
+    send = StringField()  # which button: "plain", or "with_status" for "Send and set status"
+    status_when_loaded = HiddenField()
+
+    def with_statuses(self, statuses: list[Ref]):
+        """Offer DeskDirector's statuses for "Send and set status"."""
+        self.then_status.choices = choices(statuses, "Choose a status…")
+        return self
+
+    def remember(self, ticket: Ticket) -> None:
+        """Record the status as loaded: a status someone else set meanwhile is not overwritten."""
+        self.status_when_loaded.data = _text(ticket.status)
+
+    def status_to_set(self):
+        """The status (its id as DeskDirector wrote it) to set after the note, when "Send and
+        set status" was pressed; else None."""
+        return self.then_status.chosen if self.send.data == "with_status" else None
+
+    def validate_then_status(self, field) -> None:
+        """"Send and set status" needs a status."""
+        if self.send.data == "with_status" and field.chosen is None:
+            raise ValidationError("Choose the status to set, or press Send.")
 
 
 class UpdateForm(OnceForm):

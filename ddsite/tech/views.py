@@ -6,12 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from .. import auth, conversation, drafts
-from ..forms import page_window
+from .. import auth, conversation, drafts, navigation
+from ..forms import page_window, ticket_number
 from ..redirects import local_target
-from ..submit import send_once
-from . import updates
-from .forms import VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
+from . import composer, updates
+from .forms import VIEW_CHOICES, VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
 
 bp = Blueprint("tech", __name__, url_prefix="/tech")
 auth.protect(bp, "tech")
@@ -31,32 +30,33 @@ def queue():
     """Tickets by view (mine, unassigned, all open, closed), searched, sorted and paged."""
     filters = QueueFilterForm(request.args)
     chosen = filters.values()
-    status, assigned = VIEWS[chosen["view"]]
+    if (number := ticket_number(chosen["q"])) is not None:
+        return redirect(url_for(".ticket", ticket_id=number), code=303)
+    navigation.remember_list()
     page_wanted = chosen.pop("page")
     skip, take = page_window(page_wanted)
-    page = auth.api().tech.tickets(status=status, assigned=assigned, search=chosen["q"],
-                                   sort=chosen["sort"], skip=skip, take=take)
+    page, tabs = _view_pages(auth.api(), chosen, skip, take)
     stale_before = datetime.now(UTC) - timedelta(days=current_app.config["STALE_DAYS"])
-    return render_template("tech/queue.html", page=page, filters=filters, stale_before=stale_before,
-                           me=auth.current_user().member_id, action_form=ConfirmForm(),
-                           page_wanted=page_wanted, **chosen)
+    return render_template("tech/queue.html", page=page, filters=filters, view_tabs=tabs,
+                           stale_before=stale_before, me=auth.current_user().member_id,
+                           action_form=ConfirmForm(), page_wanted=page_wanted, **chosen)
 
 
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
 def ticket(ticket_id: int):
-    """A ticket with internal notes, the note form and the update form."""
+    """A ticket: conversation, the composer (note, maybe a status) and the properties form."""
     if request.form.get("discard"):
         return drafts.discarded(url_for(".ticket", ticket_id=ticket_id))
     tech = auth.api().tech
     page = tech.ticket_with_choices(ticket_id)
     submitted = request.form.get("form_name") if request.method == "POST" else None
-    note_form = NoteForm(formdata=request.form if submitted == "note" else None)
+    note_form = NoteForm(formdata=request.form if submitted == "note" else None).with_statuses(
+        page.statuses)
     update_form = UpdateForm(formdata=request.form if submitted == "update" else None).with_choices(
         page.statuses, page.priorities, page.agents, page.ticket)
     response, conflict = None, []
     if submitted == "note" and note_form.validate():
-        response = send_once(note_form, NOTE_FIELDS, lambda: _add_note(tech, ticket_id, note_form),
-                             lambda _note: _done("Your note was added.", ticket_id, "latest"))
+        response = composer.send(tech, ticket_id, note_form, page.ticket, NOTE_FIELDS)
     elif submitted == "update" and update_form.validate():
         outcome = updates.apply(tech, ticket_id, page.ticket, update_form)
         response, conflict = outcome.response, outcome.conflict
@@ -64,6 +64,8 @@ def ticket(ticket_id: int):
         return response
     if submitted != "update":
         update_form.load(page.ticket)
+    if submitted != "note":
+        note_form.remember(page.ticket)
     status = 409 if conflict else (422 if note_form.errors or update_form.errors else 200)
     return render_template(
         "tech/ticket.html", ticket=page.ticket, note_form=drafts.prepare(note_form, "note"),
@@ -90,16 +92,21 @@ def _quick_action(ticket_id: int, action: str):
     if request.method == "POST" and form.validate() and form.confirmed.data == "yes":
         message = updates.quick_action(auth.api().tech, ticket_id, action, auth.current_user())
         flash(message, "success")
-        return redirect(back, code=303)
+        return redirect(back + navigation.scroll_anchor(), code=303)
     details = auth.api().tech.ticket(ticket_id)
     return render_template("tech/confirm.html", ticket=details, action=action, form=form,
                            back=back)
 
 
-def _add_note(tech, ticket_id: int, form: NoteForm):
-    return tech.add_note(ticket_id, form.note.data, internal=form.visibility.data == "internal")
+def _view_pages(api, chosen: dict, skip: int, take: int):
+    """The chosen view's page, and the views as tabs with their counts (one row asked of each)."""
+    def page_of(view: str, skip: int, take: int):
+        status, assigned = VIEWS[view]
+        return lambda: api.tech.tickets(status=status, assigned=assigned, search=chosen["q"],
+                                        sort=chosen["sort"], skip=skip, take=take)
 
-
-def _done(message: str, ticket_id: int, anchor: str | None = None) -> str:
-    flash(message, "success")
-    return url_for(".ticket", ticket_id=ticket_id, _anchor=anchor)
+    found = api.parallel(**{view: page_of(view, skip, take) if view == chosen["view"]
+                            else page_of(view, 0, 1) for view in VIEWS})
+    tabs = [{"value": c.value, "label": c.label, "count": found[c.value].total,
+             "current": c.value == chosen["view"]} for c in VIEW_CHOICES]
+    return found[chosen["view"]], tabs

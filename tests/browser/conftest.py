@@ -120,3 +120,70 @@ def frame_object(page):
 def frame_url(page) -> str:
     """The iframe's current address."""
     return frame_object(page).url
+
+
+@pytest.fixture
+def latency(demo):
+    """latency(seconds) slows every DeskDirector call of the sandbox; back to none afterwards."""
+    faults = demo.sandbox_app.extensions["sandbox"]["faults"]
+    yield lambda seconds: faults.set(latency=seconds)
+    faults.set(latency=0)
+
+
+def serious_violations(target) -> list[str]:
+    """axe-core's serious and critical findings in a page or frame (the site's frame by default)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    frame = target if hasattr(target, "parent_frame") else frame_object(target)
+    results = Axe().run(frame)
+    return [f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']]} "
+            f"{v['nodes'][0].get('failureSummary')}"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def scrolls_sideways(frame) -> bool:
+    """Whether the frame's page is wider than its viewport."""
+    width, viewport = frame.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    return width > viewport
+
+
+# Playwright cannot look into a frame's old document while its next page is on the way, so the
+# old document reports itself: how long after the click the progress bar became visible, when a
+# pressed button said "Sending…", and when the page said in words it was still waiting.
+_WATCH_FEEDBACK = """() => {
+  let clicked = null;
+  const seen = new Set();
+  const say = (what) => {
+    if (clicked === null || seen.has(what)) { return; }
+    seen.add(what);
+    console.log("feedback:" + what + ":" + Math.round(performance.now() - clicked));
+  };
+  document.addEventListener("click", () => { clicked = performance.now(); }, true);
+  new MutationObserver(() => {
+    const bar = document.querySelector(".progress");
+    if (bar && getComputedStyle(bar).visibility === "visible") { say("progress-bar"); }
+    if ([...document.querySelectorAll("button")].some(b => b.textContent.trim() === "Sending…")) {
+      say("sending");
+    }
+    const waiting = document.querySelector("[data-waiting]");
+    if (waiting && waiting.textContent.startsWith("Still waiting") &&
+        !waiting.classList.contains("visually-hidden")) { say("still-waiting"); }
+  }).observe(document.documentElement, {attributes: true, childList: true, subtree: true,
+                                        characterData: true});
+}"""
+
+
+def watch_feedback(page) -> dict[str, int]:
+    """Milliseconds from the next click in the site's frame to each sign of feedback, filled in
+    as the frame reports them: {"progress-bar": ms, "sending": ms, "still-waiting": ms}."""
+    seen: dict[str, int] = {}
+
+    def record(message) -> None:
+        if message.text.startswith("feedback:"):
+            _, what, ms = message.text.split(":")
+            seen.setdefault(what, int(ms))
+
+    page.on("console", record)
+    frame_object(page).evaluate(_WATCH_FEEDBACK)
+    return seen

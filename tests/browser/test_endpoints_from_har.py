@@ -175,7 +175,7 @@ def test_pages_work_with_the_learned_file_against_moved_paths(hars, page, tmp_pa
         frame = site_frame(page)
         frame.get_by_role("link", name="Queue", exact=True).click()
         frame.locator("table.tickets tbody tr a").first.click()
-        status = frame.get_by_label("Status")
+        status = frame.get_by_label("Status", exact=True)  # not the composer's "Status to set"
         expect(status).to_be_visible()
         current = status.locator("option:checked").inner_text().strip()
         status.select_option(label="Scheduled" if current != "Scheduled" else "In progress")

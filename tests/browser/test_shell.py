@@ -68,7 +68,7 @@ def test_short_token_ends_and_the_link_reopens_through_the_shell(page, demo, sho
     page.goto(f"{demo.sandbox_url}/portal/?ttl=5")
     frame = site_frame(page)
     expect(frame.get_by_role("heading", name="Welcome, Olivia Nguyen")).to_be_visible()
-    expect(frame.locator(".countdown")).to_contain_text("Session ends in")
+    expect(frame.locator(".session-notice")).to_contain_text("Your session ends in")
     shot("countdown")
     time.sleep(5.5)
     frame.get_by_role("link", name="My tickets", exact=True).click()

@@ -1,0 +1,99 @@
+"""The top bar's sections and the lists' remembered state: data the base template loops over."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from flask import Flask, current_app, request, session, url_for
+
+from .auth import URL_HANDLE
+
+
+@dataclass(frozen=True)
+class Link:
+    """One section in the top bar: its label, its page, and the pages that count as inside it."""
+
+    label: str
+    endpoint: str
+    also_current_on: tuple[str, ...] = ()
+
+
+# The stock sections; more can be appended per audience (`add_link`), e.g. by page extensions.
+DEFAULT_LINKS = {
+    "portal": [Link("Home", "portal.home"),
+               Link("My tickets", "portal.tickets", ("portal.ticket",)),
+               Link("New request", "portal.new_request")],
+    "tech": [Link("Home", "tech.home"),
+             Link("Queue", "tech.queue", ("tech.ticket", "tech.take", "tech.close"))],
+}
+# Each audience's list page: where "back" goes, with the filters and page it had.
+LIST_ENDPOINTS = {"portal": "portal.tickets", "tech": "tech.queue"}
+_PIXELS = re.compile(r"[0-9]{1,7}")
+LIST_LABELS = {"portal": ("My tickets", "Back to my tickets"), "tech": ("Queue", "Back to the queue")}
+
+
+def init_app(app: Flask) -> None:
+    """Give `app` its own copy of the sections and the template globals that read them."""
+    app.extensions["ddsite_navigation"] = {audience: list(links)
+                                           for audience, links in DEFAULT_LINKS.items()}
+    app.context_processor(lambda: {"nav_links": links(), "list_back": list_back()})
+
+
+def add_link(app: Flask, audience: str, link: Link) -> None:
+    """Add a section to the top bar of `audience` ("portal" or "tech")."""
+    app.extensions["ddsite_navigation"].setdefault(audience, []).append(link)
+
+
+def audience() -> str | None:
+    """The audience of a live session on its own pages, else None (no navigation to offer)."""
+    current = session.get("app")
+    live = bool(session.get("token")) and session.get("exp", 0) > time.time()
+    if not live or not request.path.startswith(f"/{current}/"):
+        return None
+    return current
+
+
+def links() -> list[dict]:
+    """The sections for this page: label, URL and whether this page is inside it."""
+    who = audience()
+    if who is None:
+        return []
+    here = request.endpoint
+    return [{"label": link.label, "url": _list_or_plain_url(who, link.endpoint),
+             "current": here == link.endpoint or here in link.also_current_on}
+            for link in current_app.extensions["ddsite_navigation"].get(who, [])]
+
+
+def remember_list() -> None:
+    """Note the list's filters and page, so "back" and the top bar return to them."""
+    who = audience()
+    if who is None:
+        return
+    args = {key: value for key, value in request.args.items() if key != URL_HANDLE}
+    if session.get(f"list_args.{who}") != args:
+        session[f"list_args.{who}"] = args
+
+
+def list_back() -> dict | None:
+    """The way back to the audience's list as the user left it: {"label", "sentence", "url"}."""
+    who = audience()
+    if who is None:
+        return None
+    label, sentence = LIST_LABELS[who]
+    return {"label": label, "sentence": sentence,
+            "url": _list_or_plain_url(who, LIST_ENDPOINTS[who])}
+
+
+def scroll_anchor() -> str:
+    """"#at=<pixels>" when the page sent where it was scrolled (a quick action's `at`), so the
+    list comes back at the same place; else ""."""
+    at = request.args.get("at", "")
+    return f"#at={at}" if _PIXELS.fullmatch(at) else ""
+
+
+def _list_or_plain_url(who: str, endpoint: str) -> str:
+    if endpoint == LIST_ENDPOINTS[who]:
+        return url_for(endpoint, **session.get(f"list_args.{who}", {}))
+    return url_for(endpoint)
