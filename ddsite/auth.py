@@ -154,9 +154,12 @@ def settle_identity(response):
         return response
     try:
         identity.user_record()
-    except (TokenRejected, PageError, Unavailable) as error:
+    except (TokenRejected, PageError) as error:
+        # Its refusal explains whatever else the page ran into with this token.
+        return current_app.make_response(current_app.handle_user_exception(error))
+    except Unavailable as error:
         if response.status_code >= 400:
-            return response  # the page failed already; the next one asks again
+            return response  # the page failed on its own; the next one asks again
         return current_app.make_response(current_app.handle_user_exception(error))
     return response
 

@@ -193,6 +193,7 @@ def test_signature_is_verified_when_keys_are_configured(config, tmp_path, dd):
     config["JWT_PUBLIC_KEYS"] = str(pem)
     client = create_app(config).test_client()
     dd.add(responses.GET, HOST + "/api/v2/user/client", json=CONTACT)
+    dd.add(responses.GET, HOST + "/api/v4/portal/tickets", json={"total": 0, "results": []})
     intake = client.get(f"/portal/?access_token={make_token()}&host={HOST}")
     assert intake.status_code == 303
     page = client.get(intake.headers["Location"], follow_redirects=True)
