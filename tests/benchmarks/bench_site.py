@@ -213,8 +213,13 @@ class Sandbox:
         self.browser.get(f"{self.url}/bench/reset", method="POST")
 
     def public_keys(self) -> bytes:
-        """The PEM DeskDirector publishes, for DDSITE_JWT_PUBLIC_KEYS."""
-        return self.browser.get(f"{self.url}/api/v4/auth/public-keys").body
+        """The keys DeskDirector publishes (PEM, or PEM inside JSON), as a PEM file's content."""
+        body = self.browser.get(f"{self.url}/api/v4/auth/public-keys").body
+        if body.lstrip().startswith(b"-----"):
+            return body
+        data = json.loads(body)
+        rows = data.get("keys", []) if isinstance(data, dict) else data
+        return "\n".join(row.get("publicKey", "") for row in rows).encode()
 
 
 class Site:
