@@ -9,22 +9,37 @@ from typing import Any
 from flask import Flask, Response, current_app, session
 from flask_compress import Compress
 from flask_wtf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import assets, auth, config, error_pages, flood, forms, navigation, rendering, security
+from . import assets, auth, config, error_pages, flood, forms, health, navigation, pages, rendering, security
 from .deskdirector import endpoints
-from .sessions import ServerSessionInterface, claims_folder, make_store
+from .sessions import ServerSessionInterface, claims_folder, make_store, make_sweeper
 from .state import State
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
 
 csrf = CSRFProtect()
 compress = Compress()
 
 
+def resource_folder(name: str) -> str:
+    """templates/ or static/: inside the installed package, else at the top of the checkout."""
+    installed = PACKAGE / name
+    return str(installed if installed.is_dir() else ROOT / name)
+
+
+def default_instance_folder() -> str:
+    """The per-user data folder (never site-packages: it may be read-only or shared)."""
+    import platformdirs
+
+    return platformdirs.user_data_dir("ddsite", appauthor=False)
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app from defaults, DDSITE_* variables and `overrides`; no network, no sleeps."""
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
+    app = Flask(__name__, template_folder=resource_folder("templates"),
+                static_folder=resource_folder("static"), instance_path=default_instance_folder())
     app.config.update(config.load(overrides))
     # CSRF: the secret lives in the server-side session, which ends with the token; a shorter
     # time limit would only throw away what the user typed.
@@ -34,10 +49,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     except endpoints.EndpointsFileError as exc:
         raise config.ConfigError(f"DDSITE_ENDPOINTS_FILE: {exc}") from None
 
+    # Imported here, not at the top: prometheus_client picks single- or multi-process mode on
+    # import, and `ddsite serve` sets PROMETHEUS_MULTIPROC_DIR only once it starts.
+    from . import metrics as metrics_module
+
+    metrics = metrics_module.Metrics()
     store, close_store = make_store(app)
-    # Static files and brand.css are the same for everyone: no session read, no cookie.
+    sweeper = make_sweeper(app, store, on_swept=metrics.swept.inc)
     app.session_interface = ServerSessionInterface(
-        store, claims_folder(app), sessionless_paths=(f"{app.static_url_path}/", "/brand.css"))
+        store, claims_folder(app), lambda: error_pages.store_down_body(nothing_sent=False),
+        app.config["ENDED_SESSION_KEPT"],
+        # Static files and brand.css are the same for everyone: no session read, no cookie.
+        sessionless_paths=(f"{app.static_url_path}/", "/brand.css"))
     # Before anything reads the body (CSRF included): only text form fields, within the size limit.
     app.before_request(forms.refuse_oversized_stream)
     app.before_request(forms.accept_only_text_fields)
@@ -45,11 +68,21 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter, close_limiter = flood.make_limiter(app)
     app.extensions["ddsite"] = State(app, store=store, close_store=close_store, endpoints=table,
-                                     csrf=csrf, limiter=limiter, close_limiter=close_limiter)
+                                     csrf=csrf, limiter=limiter, close_limiter=close_limiter,
+                                     metrics=metrics, sweeper=sweeper)
+    if app.config["PROXY_FIX"]:
+        hops = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops, x_prefix=hops)
 
     security.install_log_filter(app)
+    metrics_module.init_app(app, metrics)
+    health.init_app(app)
+    if sweeper is not None:
+        app.before_request(sweeper.maybe_start)
     frame_ancestors = list(app.config["DESKDIRECTOR_HOSTS"])
     app.after_request(lambda response: security.set_security_headers(response, frame_ancestors))
+    app.after_request(security.keep_redirects_on_this_host)
     app.url_defaults(auth.add_url_handle)
     assets.install(app)
     # Pages only: flask-compress's streaming path leaves static files' handles open, and static
@@ -61,14 +94,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     navigation.init_app(app)
     app.jinja_env.filters.update(rendering.FILTERS)
 
-    from .portal.views import bp as portal_bp
-    from .tech.views import bp as tech_bp
-
-    for blueprint in (portal_bp, tech_bp):
-        # Their CSRF check runs in auth.require_session, after the expiry check, so that a
-        # POST that arrives too late can still be kept as a draft.
-        csrf.exempt(blueprint)
-        app.register_blueprint(blueprint)
+    pages.register_pages(app)
     app.add_url_rule("/", "index", _index)
     app.add_url_rule("/brand.css", "brand_css", _brand_css)
     return app

@@ -131,6 +131,8 @@ def require_session(app_name: str):
     if request.method == "POST":
         state().csrf.protect()
     if not session.get("token") or session["exp"] <= time.time():
+        if session.get("token"):
+            state().metrics.expiries.labels("expired").inc()
         saved = request.method == "POST" and drafts.keep(request.form)
         end_session()
         raise SessionEnded(session["host"], app_name, ticket_in_context(), draft_saved=saved)
@@ -205,6 +207,7 @@ def intake(app_name: str, path: str | None = None):
                     "transport": "cookie" if cookie_works else "pending"})
     if not cookie_works:
         session["settle"] = settle_ticket(request)
+    state().metrics.intakes.labels(app_name).inc()
     log.info("Signed in %s user %s on %s for %d s", app_name, user.id if user else "(confirming)",
              host, exp - time.time())
     # The old handle, if the URL had one, died with the rotation: only the new one goes on.
@@ -217,6 +220,7 @@ def intake(app_name: str, path: str | None = None):
 
 def settle_transport():
     """Second leg of intake: did the cookie come back? If so, drop the handle from the URL."""
+    state().metrics.sessions.labels("url" if session.from_url else "cookie").inc()
     session.pop("settle", None)
     if session.from_url:
         session["transport"] = "url"  # cookie blocked: the handle stays in every URL

@@ -1,4 +1,4 @@
-"""The `ddsite` command: demo, run, check, probe, endpoints from-har."""
+"""The `ddsite` command: demo, run, serve, check, probe, endpoints from-har."""
 
 from __future__ import annotations
 
@@ -30,9 +30,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="the API dialect the sandbox speaks: v2 (default) or v4 (comments, "
                            "service types, string ids, statuses per queue, no server paging)")
 
-    run = commands.add_parser("run", help="serve the site (development server)")
+    run = commands.add_parser("run", help="the development server (for production: serve)")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=5000)
+
+    serve = commands.add_parser("serve", help="the production server (gunicorn, gthread workers)")
+    serve.add_argument("--bind", default="127.0.0.1:8000", type=_host_port,
+                       help="HOST:PORT to listen on (default 127.0.0.1:8000)")
+    serve.add_argument("--workers", type=_positive_int, default=None,
+                       help="worker processes (default: 2 per CPU core, plus 1)")
+    serve.add_argument("--threads", type=_positive_int, default=4,
+                       help="threads per worker (default 4)")
 
     commands.add_parser("check", help="print the configuration and whether each instance answers")
     probe_command.add_parser(commands)
@@ -48,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                             error_rate=args.error_rate, dialect=args.dialect)
         if args.command == "run":
             return _run(args.host, args.port)
+        if args.command == "serve":
+            from .server import serve as run_server
+
+            return run_server(args.bind, args.workers, args.threads)
         if args.command == "probe":
             return probe_command.run(args)
         if args.command == "endpoints":
@@ -62,6 +74,8 @@ def _run(host: str, port: int) -> int:
     from . import create_app
 
     app = create_app()
+    print("ddsite run: this is Flask's development server, for trying ddsite out; in production "
+          "use `ddsite serve` (pip install 'ddsite[server]').", file=sys.stderr, flush=True)
     app.run(host=host, port=port)
     return 0
 
@@ -93,6 +107,13 @@ def _positive_int(raw: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _host_port(raw: str) -> str:
+    host, _, port = raw.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError("expected HOST:PORT, e.g. 127.0.0.1:8000")
+    return raw
 
 
 def _non_negative_float(raw: str) -> float:

@@ -23,6 +23,8 @@ DEFAULTS: dict[str, Any] = {
     "JWT_KEYS": None,
     "ENDPOINTS_FILE": None,
     "REDIS_URL": None,
+    # Seconds to wait for Redis before a page says the store is down (instead of hanging).
+    "REDIS_TIMEOUT": 2.0,
     # Folder for the filesystem session store; default: sessions/ in the instance folder.
     "SESSION_DIR": None,
     "CONNECT_TIMEOUT": 3.05,
@@ -45,7 +47,22 @@ DEFAULTS: dict[str, Any] = {
     # CHIPS: without Partitioned, Chromium drops the cookie inside a cross-site iframe.
     "SESSION_COOKIE_PARTITIONED": True,
     "DRAFT_LIFETIME": 7 * 24 * 3600,
+    # How long an ended session (token dropped) is kept: someone back from lunch who presses
+    # Send still gets the session-ended page for their tenant, with the text kept as a draft.
+    "ENDED_SESSION_KEPT": 12 * 3600,
+    # How long a sent form's one-time key and outcome are remembered (covers any resubmit).
+    "ONCE_LIFETIME": 24 * 3600,
+    # The file store deletes expired entries this often (seconds); Redis expires them itself.
+    "SWEEP_INTERVAL": 600,
+    # Behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0: none).
+    "PROXY_FIX": 0,
+    # Host names the site answers to; any other Host header gets a 400 (empty: any host).
+    "TRUSTED_HOSTS": [],
+    # /metrics answers only requests bearing this token; unset: /metrics does not exist.
+    "METRICS_TOKEN": None,
     "BRAND_COLOR": "#1f6feb",
+    # Modules of extra pages (see ddsite/pages/README.md), besides the `ddsite.pages` entry points.
+    "PAGES": [],
     "STALE_DAYS": 7,
     "PAGE_SIZE": 20,
     # Notes of a conversation shown at first (the newest); older ones a page at a time on request.
@@ -127,6 +144,11 @@ _ENVIRONMENT: dict[str, tuple[str, Any, str]] = {
     "DDSITE_SESSION_COOKIE_PARTITIONED": ("SESSION_COOKIE_PARTITIONED", _parse_bool, "true"),
     "DDSITE_BRAND_COLOR": ("BRAND_COLOR", str, "#1f6feb"),
     "DDSITE_STALE_DAYS": ("STALE_DAYS", _parse_count, "7"),
+    "DDSITE_PAGES": ("PAGES", _parse_list, "mycompany.billing_page,mycompany.assets_page"),
+    "DDSITE_SWEEP_INTERVAL": ("SWEEP_INTERVAL", _parse_positive_float, "600"),
+    "DDSITE_PROXY_FIX": ("PROXY_FIX", _parse_count, "1"),
+    "DDSITE_TRUSTED_HOSTS": ("TRUSTED_HOSTS", _parse_list, "ddsite.example.com"),
+    "DDSITE_METRICS_TOKEN": ("METRICS_TOKEN", str, "a long random string"),
     "DDSITE_INTAKE_LIMIT_PER_CLIENT": ("INTAKE_LIMIT_PER_CLIENT", str, "60/minute"),
     "DDSITE_INTAKE_LIMIT_PER_INSTANCE": ("INTAKE_LIMIT_PER_INSTANCE", str, "1200/minute"),
     "DDSITE_FAILED_SIGN_IN_LIMIT_PER_CLIENT": ("FAILED_SIGN_IN_LIMIT_PER_CLIENT", str, "10/minute"),
@@ -134,7 +156,7 @@ _ENVIRONMENT: dict[str, tuple[str, Any, str]] = {
                                                  "100/minute"),
 }
 
-SECRET_KEYS = {"SECRET_KEY", "REDIS_URL"}
+SECRET_KEYS = {"SECRET_KEY", "REDIS_URL", "METRICS_TOKEN"}
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 
 
@@ -199,6 +221,8 @@ def _validate(config: dict[str, Any]) -> None:
             _fail("DESKDIRECTOR_HOSTS", f"{host!r} is not an origin (scheme://host[:port], no path)")
         normalised.append(origin)
     config["DESKDIRECTOR_HOSTS"] = normalised
+    if isinstance(config["PAGES"], str):
+        config["PAGES"] = _parse_list(config["PAGES"])
     if not config["SECRET_KEY"] and not (config["DEBUG"] or config["DEMO"] or config.get("TESTING")):
         _fail("SECRET_KEY", "is required outside debug and demo mode")
     if not _COLOR.match(str(config["BRAND_COLOR"])):
@@ -211,6 +235,12 @@ def _validate(config: dict[str, Any]) -> None:
             template.format(host="https://x", ticket_id=1)
         except (KeyError, IndexError, ValueError):
             _fail(key, "may use only the placeholders {host} and {ticket_id}")
+    trusted = config["TRUSTED_HOSTS"]
+    trusted = _parse_list(trusted) if isinstance(trusted, str) else list(trusted or [])
+    # Flask reads TRUSTED_HOSTS itself; None (not []) is its "any host".
+    config["TRUSTED_HOSTS"] = [host.lower() for host in trusted] or None
+    if config["METRICS_TOKEN"] is not None and len(str(config["METRICS_TOKEN"])) < 16:
+        _fail("METRICS_TOKEN", "is too short to keep /metrics private (16 characters at least)")
     for key in ("INTAKE_LIMIT_PER_CLIENT", "INTAKE_LIMIT_PER_INSTANCE",
                 "FAILED_SIGN_IN_LIMIT_PER_CLIENT", "FAILED_SIGN_IN_LIMIT_PER_INSTANCE"):
         if not _is_rate(config[key]):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, render_template, request, session
+from flask import Flask, Response, current_app, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
 from . import auth, flood
 from .deskdirector.errors import (
@@ -18,6 +18,8 @@ from .deskdirector.errors import (
     UnknownShape,
 )
 from .forms import too_large_message
+from .sessions import STORE_ERRORS, StoreUnavailable
+from .state import state
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,10 @@ def register(app: Flask) -> None:
     app.register_error_handler(UnknownShape, unknown_shape)
     app.register_error_handler(DeskDirectorError, unexpected_upstream)
     app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(StoreUnavailable, store_down)
+    for error_class in STORE_ERRORS:
+        app.register_error_handler(error_class, store_down)
+    app.register_error_handler(SecurityError, untrusted_host)
     app.register_error_handler(flood.TooManyAttempts, too_many_attempts)
     app.register_error_handler(RequestEntityTooLarge, too_large)
     app.register_error_handler(HTTPException, http_error)
@@ -56,6 +62,8 @@ def session_ended(error: auth.SessionEnded):
 
 
 def token_rejected(error: TokenRejected):
+    if session.get("token"):
+        state().metrics.expiries.labels("rejected").inc()
     auth.end_session()
     return session_ended(auth.SessionEnded(session.get("host"), session.get("app", "portal"),
                                            auth.ticket_in_context(),
@@ -115,10 +123,43 @@ def unexpected_upstream(error: DeskDirectorError):
                    draft_saved=error.draft_saved)
 
 
+def store_down(error: Exception):
+    if not isinstance(error, StoreUnavailable):
+        log.error("The session store is not answering (%s)", type(error).__name__)
+    # Refused before the page ran (the session could not be read): nothing was sent anywhere.
+    return store_down_body(nothing_sent=getattr(session, "store_down", False)), 503
+
+
+def store_down_body(nothing_sent: bool) -> str:
+    """The 503 page for a store that does not answer; it needs no session to render.
+
+    `nothing_sent` is False when the store failed while or after the page ran, so a form may
+    already have reached DeskDirector.
+    """
+    detail = ("Its session store is not answering, so nothing can be shown or sent right now. "
+              "Try again in a moment.")
+    if request.method == "POST":
+        detail += (" Nothing you sent was taken." if nothing_sent else
+                   " What you sent may have reached DeskDirector; check before sending again.")
+    # "Try again" repeats a plain GET; never a URL that still carries an access token.
+    retry = request.method == "GET" and "access_token" not in request.args
+    return render_template("errors/error.html", status=503, detail=detail,
+                           heading="The site is briefly unavailable",
+                           retry_url=request.full_path.rstrip("?") if retry else None)
+
+
 def csrf_failed(error: CSRFError):
     return _render(400, "The form could not be sent",
                    "Nothing was sent: it was too old or did not come from this page. Reload "
                    "the page and try again.")
+
+
+def untrusted_host(error: SecurityError):
+    # No URL can be built for a host the site does not answer to, so no template either.
+    log.warning("Refused a request for a host not in DDSITE_TRUSTED_HOSTS")
+    return Response("<!doctype html><title>Unknown host</title><h1>Unknown host</h1>"
+                    "<p>This site does not answer to that host name.</p>", status=400,
+                    mimetype="text/html")
 
 
 def too_many_attempts(error: flood.TooManyAttempts):

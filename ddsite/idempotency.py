@@ -15,11 +15,8 @@ from cachelib import RedisCache
 from flask import current_app, session
 
 from . import identity
-from .sessions import session_folder
+from .sessions import once_folder
 from .state import state
-
-# Long enough to cover any resubmit; a form older than its session cannot be sent anyway.
-_KEEP_SECONDS = 24 * 3600
 
 
 def new_form_key() -> str:
@@ -37,7 +34,7 @@ def claim(form_key: str) -> bool:
     store = state().store
     name = _name(form_key)
     if isinstance(store, RedisCache):
-        return bool(store.add(f"once:{name}", 1, timeout=_KEEP_SECONDS))
+        return bool(store.add(f"once:{name}", 1, timeout=_lifetime()))
     folder = _folder()
     os.makedirs(folder, mode=0o700, exist_ok=True)
     try:
@@ -49,7 +46,7 @@ def claim(form_key: str) -> bool:
 
 def record_outcome(form_key: str, target: str) -> None:
     """Remember where a sent form led, so a repeat lands there too."""
-    state().store.set(f"outcome:{_name(form_key)}", target, timeout=_KEEP_SECONDS)
+    state().store.set(f"outcome:{_name(form_key)}", target, timeout=_lifetime())
 
 
 def outcome(form_key: str) -> str | None:
@@ -70,4 +67,9 @@ def release(form_key: str) -> None:
 
 
 def _folder() -> str:
-    return os.path.join(session_folder(current_app), "once")
+    return once_folder(current_app)
+
+
+def _lifetime() -> int:
+    # Long enough to cover any resubmit; the file store's Sweeper uses the same setting.
+    return current_app.config["ONCE_LIFETIME"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, request
 
@@ -79,4 +80,19 @@ def set_security_headers(response: Response, frame_ancestors: list[str]) -> Resp
     response.headers.pop("X-Frame-Options", None)
     if request.endpoint not in SESSIONLESS_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def keep_redirects_on_this_host(response: Response) -> Response:
+    """Make a redirect to this very host relative, so a forged Host header cannot steer it.
+
+    Werkzeug writes the trailing-slash redirect (/portal → /portal/) with the request's Host;
+    a relative Location means the same to the browser and names no host at all.
+    """
+    location = response.headers.get("Location")
+    if location and response.status_code in (301, 302, 303, 307, 308):
+        parts = urlsplit(location)
+        if parts.netloc and parts.netloc == request.host:
+            response.headers["Location"] = urlunsplit(("", "", parts.path or "/", parts.query,
+                                                       parts.fragment))
     return response

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import secrets
+import struct
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,13 +24,22 @@ from typing import Any
 from cachelib import BaseCache, FileSystemCache, RedisCache
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
+from redis.exceptions import RedisError
 from werkzeug.datastructures import CallbackDict
+
+log = logging.getLogger(__name__)
 
 URL_HANDLE = "ddsid"
 _KEY_PREFIX = "session:"
-# How long an ended session (token already dropped) is kept: long enough that someone back from
-# lunch who presses Send still gets the session-ended page for their tenant, with the text kept.
-_ENDED_KEPT = 12 * 3600
+_READY_KEY = "ready-probe"
+# Paths that never need a session: they must answer, and set no cookie, even with the store down.
+SESSIONLESS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# What a store raises when it cannot answer (cachelib's file store swallows its own OSErrors).
+STORE_ERRORS: tuple[type[Exception], ...] = (RedisError,)
+
+
+class StoreUnavailable(Exception):
+    """The session store does not answer; pages say so with a 503 until it is back."""
 # The navigation that follows intake's 303 arrives within milliseconds; this much allows for a
 # busy machine and no more, so a handle copied out of the redirect is dead by the time it is sent on.
 SETTLE_SECONDS = 30
@@ -40,13 +52,14 @@ class ServerSession(CallbackDict, SessionMixin):
     """Session data plus its handle; `rotate()` gives it a new handle and drops the old one."""
 
     def __init__(self, initial: dict | None = None, handle: str | None = None,
-                 from_url: bool = False, cookie: str | None = None) -> None:
+                 from_url: bool = False, store_down: bool = False, cookie: str | None = None) -> None:
         def on_update(self: ServerSession) -> None:
             self.modified = True
 
         super().__init__(initial, on_update)
         self.handle = handle
         self.from_url = from_url
+        self.store_down = store_down
         self.cookie = cookie  # the handle the browser sent in its cookie, if any
         self.discarded: list[str] = []
         self.modified = False
@@ -106,9 +119,18 @@ def make_store(app: Flask) -> tuple[BaseCache, Callable[[], None]]:
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
         import redis
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
 
-        client = redis.Redis.from_url(redis_url)
+        # Short timeouts and few retries: with Redis down a page says so within seconds
+        # instead of hanging; the client reconnects by itself once Redis is back.
+        timeout = app.config["REDIS_TIMEOUT"]
+        client = redis.Redis.from_url(redis_url, socket_timeout=timeout,
+                                      socket_connect_timeout=timeout, health_check_interval=30,
+                                      retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2))
         return RedisCache(host=client, key_prefix="ddsite:"), client.close
+    # threshold=0: cachelib's own pruning would delete live sessions once over its threshold;
+    # expired entries are deleted by the Sweeper instead.
     return FileSystemCache(session_folder(app), threshold=0, mode=0o600), lambda: None
 
 
@@ -117,13 +139,116 @@ def session_folder(app: Flask) -> str:
     return app.config.get("SESSION_DIR") or f"{app.instance_path}/sessions"
 
 
+def once_folder(app: Flask) -> str:
+    """Folder of the file store's once-only keys (one exclusively created file per key)."""
+    return os.path.join(session_folder(app), "once")
+
+
+def store_ping(store: BaseCache) -> None:
+    """Raise StoreUnavailable unless the store can be written and read right now."""
+    try:
+        answered = store.set(_READY_KEY, 1, timeout=60) and store.get(_READY_KEY) == 1
+    except STORE_ERRORS as exc:
+        raise StoreUnavailable(type(exc).__name__) from None
+    if not answered:  # the file store reports a failed write by returning False
+        raise StoreUnavailable("cannot write")
+
+
+def make_sweeper(app: Flask, store: BaseCache,
+                 on_swept: Callable[[int], None]) -> Sweeper | None:
+    """The file store's Sweeper; None for Redis, which expires keys by itself."""
+    if not isinstance(store, FileSystemCache):
+        return None
+    return Sweeper(session_folder(app), once_folder(app), app.config["ONCE_LIFETIME"],
+                   app.config["SWEEP_INTERVAL"], on_swept=on_swept)
+
+
+class Sweeper:
+    """Deletes what has expired from the file store, at most once per interval, off the request.
+
+    Redis expires keys by itself; cachelib's file store only notices an expired file when that
+    very key is read again, which for a session that ended means never.
+    """
+
+    def __init__(self, folder: str, once_folder: str, once_lifetime: float, interval: float,
+                 on_swept: Callable[[int], None] = lambda count: None) -> None:
+        self._folder = folder
+        self._once_folder = once_folder
+        self._once_lifetime = once_lifetime
+        self._interval = interval
+        self._on_swept = on_swept
+        self._due = time.monotonic() + interval
+        self._running = threading.Lock()
+
+    def maybe_start(self) -> None:
+        """Start a sweep in the background when one is due and none is running."""
+        now = time.monotonic()
+        if now < self._due or not self._running.acquire(blocking=False):
+            return
+        self._due = now + self._interval
+        threading.Thread(target=self._sweep_and_release, name="ddsite-sweep", daemon=True).start()
+
+    def _sweep_and_release(self) -> None:
+        try:
+            self.sweep()
+        finally:
+            self._running.release()
+
+    def sweep(self, now: float | None = None) -> int:
+        """Delete every expired entry now; return how many were deleted."""
+        now = time.time() if now is None else now
+        removed = _remove_expired_entries(self._folder, now)
+        removed += _remove_files_older_than(self._once_folder, now - self._once_lifetime)
+        if removed:
+            log.info("Swept %d expired entries from the session store", removed)
+        self._on_swept(removed)
+        return removed
+
+
+def _remove_expired_entries(folder: str, now: float) -> int:
+    # cachelib's file format: 4 bytes of expiry time (0 = never), then the pickled value.
+    removed = 0
+    for entry in _files_in(folder):
+        try:
+            with open(entry, "rb") as handle:
+                expires = struct.unpack("I", handle.read(4))[0]
+            if expires != 0 and expires < now:
+                os.remove(entry)
+                removed += 1
+        except (OSError, struct.error):
+            continue  # gone meanwhile, or still being written: the next sweep decides
+    return removed
+
+
+def _remove_files_older_than(folder: str, cutoff: float) -> int:
+    removed = 0
+    for entry in _files_in(folder):
+        try:
+            if os.stat(entry).st_mtime < cutoff:
+                os.remove(entry)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _files_in(folder: str) -> list[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return [entry.path for entry in entries if entry.is_file()]
+    except FileNotFoundError:
+        return []
+
+
 class ServerSessionInterface(SessionInterface):
     """Flask session interface over a cachelib store."""
 
-    def __init__(self, store: BaseCache, claims_folder: str,
-                 sessionless_paths: tuple[str, ...] = ()) -> None:
+    def __init__(self, store: BaseCache, claims_folder: str, store_down_page: Callable[[], str],
+                 ended_kept: float, sessionless_paths: tuple[str, ...] = ()) -> None:
         self.store = store
         self.claims_folder = claims_folder
+        self._store_down_page = store_down_page
+        self._ended_kept = ended_kept
         self.sessionless_paths = sessionless_paths
 
     def _handle_from(self, app: Flask, request: Request) -> tuple[str | None, bool]:
@@ -138,6 +263,15 @@ class ServerSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession | None:
         if request.path.startswith(self.sessionless_paths):
             return None  # Flask's null session: nothing read, nothing saved, no cookie
+        if request.path in SESSIONLESS_PATHS:
+            return ServerSession()
+        try:
+            return self._open(app, request)
+        except STORE_ERRORS as exc:
+            log.error("The session store is not answering (%s)", type(exc).__name__)
+            return ServerSession(store_down=True)
+
+    def _open(self, app: Flask, request: Request) -> ServerSession:
         handle, from_url = self._handle_from(app, request)
         cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         data = self.store.get(_KEY_PREFIX + handle) if handle else None
@@ -160,6 +294,19 @@ class ServerSessionInterface(SessionInterface):
                 and claim_once(self.store, self.claims_folder, f"settle:{handle}", SETTLE_SECONDS))
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        try:
+            self._save(app, session, response)
+        except STORE_ERRORS as exc:
+            # The page was made, but what it changed cannot be kept: say so instead of
+            # sending a redirect or a form into a session that does not exist.
+            log.error("The session store is not answering (%s)", type(exc).__name__)
+            response.status_code = 503
+            response.headers.pop("Location", None)
+            response.headers.pop("Set-Cookie", None)
+            response.mimetype = "text/html"
+            response.set_data(self._store_down_page())
+
+    def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
         for handle in session.discarded:
             self.store.delete(_KEY_PREFIX + handle)
         session.discarded.clear()
@@ -172,14 +319,20 @@ class ServerSessionInterface(SessionInterface):
                                    partitioned=app.config["SESSION_COOKIE_PARTITIONED"])
             return
         if session.modified:
-            self.store.set(_KEY_PREFIX + session.handle, dict(session), timeout=_lifetime(session))
+            self.store.set(_KEY_PREFIX + session.handle, dict(session),
+                           timeout=self._lifetime(session))
         # The cookie is sent only when the browser does not hold this handle yet.
         if session.get("transport") != "url" and session.cookie != session.handle:
             response.set_cookie(
-                app.config["SESSION_COOKIE_NAME"], session.handle, max_age=_lifetime(session),
+                app.config["SESSION_COOKIE_NAME"], session.handle,
+                max_age=self._lifetime(session),
                 path="/", secure=True, httponly=True, samesite="None",
                 partitioned=app.config["SESSION_COOKIE_PARTITIONED"])
 
+    def _lifetime(self, session: dict[str, Any]) -> int:
+        """Seconds until the token ends, plus the time an ended session is kept."""
+        # Never 0: cachelib reads a timeout of 0 as "keep forever".
+        return max(int(session.get("exp", 0) - time.time()), 0) + max(int(self._ended_kept), 1)
 
 def claim_once(store: BaseCache, folder: str, name: str, timeout: int) -> bool:
     """True for the first caller to claim `name`, across workers; False for everyone after.
@@ -211,7 +364,3 @@ def claims_folder(app: Flask) -> str:
     """Folder of the filesystem store's once-only claims."""
     return os.path.join(session_folder(app), "claims")
 
-
-def _lifetime(session: dict[str, Any]) -> int:
-    """Seconds until the token ends, plus the time an ended session is kept."""
-    return max(int(session.get("exp", 0) - time.time()), 0) + _ENDED_KEPT

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from cachelib import BaseCache
 from flask import Flask, current_app
@@ -14,6 +15,10 @@ from .deskdirector.client import Client, Transport
 from .deskdirector.endpoints import Endpoint
 from .deskdirector.lookups import LookupCache
 from .deskdirector.signing_keys import InstanceKeys, key_fetcher
+from .sessions import Sweeper
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 
 class State:
@@ -21,18 +26,23 @@ class State:
 
     def __init__(self, app: Flask, *, store: BaseCache, close_store: Callable[[], None],
                  endpoints: Mapping[str, Endpoint], csrf: CSRFProtect, limiter: Limiter,
-                 close_limiter: Callable[[], None]) -> None:
+                 close_limiter: Callable[[], None], metrics: Metrics,
+                 sweeper: Sweeper | None) -> None:
         config = app.config
         self.store = store
         self.limiter = limiter
         self._close_limiter = close_limiter
+        self.metrics = metrics
+        # None with Redis, which expires keys by itself.
+        self.sweeper = sweeper
         self._close_store = close_store
         self.endpoints = endpoints
         self.csrf = csrf
         self.transport = Transport(
             connect_timeout=config["CONNECT_TIMEOUT"], read_timeout=config["READ_TIMEOUT"],
             get_retries=config["GET_RETRIES"], retry_backoff=config["RETRY_BACKOFF"],
-            max_parallel_calls=config["MAX_PARALLEL_CALLS"], server_threads=config["SERVER_THREADS"])
+            max_parallel_calls=config["MAX_PARALLEL_CALLS"], server_threads=config["SERVER_THREADS"],
+            on_call=metrics.deskdirector_call)
         self.lookups = LookupCache(store, ttl=config["LOOKUP_TTL"])
         self._jwt_keys_path = config["JWT_PUBLIC_KEYS"]
         self._jwt_keys: list | None = None

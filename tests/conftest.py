@@ -142,33 +142,94 @@ def expect_home(dd, times: int = 1, host: str = HOST, rows: list | None = None) 
                json={"total": len(rows or []), "results": rows or []})
 
 
+def form_fields(html: str) -> dict:
+    """The hidden csrf_token and form_key of the form on a page."""
+    import re
+
+    return dict(re.findall(r'name="(csrf_token|form_key)" type="hidden" value="([^"]+)"', html))
+
+
+def send_reply(client, dd, note: str = "Thanks", *, answer: int = 200) -> object:
+    """Load ticket 1 as a contact and send a reply; DeskDirector answers the POST with `answer`."""
+    dd.add(responses.GET, HOST + "/api/v4/portal/tickets/1",
+           json={"id": 1, "summary": "Printer", "status": {"id": 1, "name": "New"}, "notes": []})
+    dd.add(responses.POST, HOST + "/api/v4/portal/tickets/1/notes", status=answer,
+           json={"id": 9, "note": note} if answer < 400 else {"message": "no"})
+    page = client.get("/portal/tickets/1")
+    return client.post("/portal/tickets/1", data={**form_fields(page.text), "note": note})
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (the OS picks it)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 15, process=None) -> None:
+    """Return once something accepts connections on 127.0.0.1:port; fail if `process` exits."""
+    import socket
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"the server exited with {process.returncode} before listening")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"nothing listens on port {port} after {timeout} s")
+
+
+class RedisServer:
+    """A real redis-server on a free loopback port that a test can stop and start again."""
+
+    def __init__(self, folder) -> None:
+        import os
+        import shutil
+
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            if os.environ.get("CI") == "true":
+                pytest.fail("redis-server is missing; .ci/run installs it")
+            pytest.skip("redis-server is not installed (apt-get install redis-server)")
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> RedisServer:
+        """Start (or start again) on the same port; return once it accepts connections."""
+        import subprocess
+
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, process=self.process)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and wait until it is gone."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A real redis-server on a free loopback port, for the shared session store."""
-    import os
-    import shutil
-    import socket
-    import subprocess
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
 
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is missing; .ci/run installs it")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    folder = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(folder)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=10)
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server of this test's own, which the test may stop and start again."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()

@@ -64,17 +64,16 @@ def test_post_without_csrf_token_is_refused_and_nothing_is_sent(client, dd, app)
     assert sent == []
 
 
-def test_csrf_token_from_the_server_side_session_is_accepted(client, dd, app):
+def _add_form_routes(app) -> None:
+    """GET /portal/form answers a CSRF token; POST /portal/form answers "sent" once it passes."""
     from flask_wtf.csrf import generate_csrf
 
-    @app.get("/portal/form")
-    def form():
-        return generate_csrf()
+    app.add_url_rule("/portal/form", "form", generate_csrf)
+    app.add_url_rule("/portal/form", "submit", lambda: "sent", methods=["POST"])
 
-    @app.post("/portal/form")
-    def submit():
-        return "sent"
 
+def test_csrf_token_from_the_server_side_session_is_accepted(client, dd, app):
+    _add_form_routes(app)
     sign_in(client, dd)
     token = client.get("/portal/form").get_data(as_text=True)
     assert client.post("/portal/form", data={"csrf_token": token}).get_data(as_text=True) == "sent"
@@ -123,3 +122,65 @@ def test_oversized_post_is_refused_with_a_page(client, dd):
     response = client.post("/portal/tickets/1005", data={"note": "x" * (1024 * 1024 + 1)})
     assert response.status_code == 413
     assert "larger than this site accepts" in response.get_data(as_text=True)
+
+
+def test_forged_host_cannot_steer_the_trailing_slash_redirect(client):
+    response = client.get("/portal", headers={"Host": "evil.example"})
+    assert response.status_code == 308
+    assert response.headers["Location"] == "/portal/"  # relative: names no host at all
+
+
+def test_trusted_hosts_refuse_any_other_host_with_a_page(config):
+    config["TRUSTED_HOSTS"] = ["ddsite.example.com"]
+    client = create_app(config).test_client()
+    forged = client.get("/portal", headers={"Host": "evil.example"})
+    assert forged.status_code == 400 and "Location" not in forged.headers
+    assert "<h1" in forged.get_data(as_text=True)
+    assert client.get("/portal", headers={"Host": "ddsite.example.com"}).status_code == 308
+
+
+def _where_am_i(app):
+    from flask import request
+
+    @app.get("/where")
+    def where():
+        return f"{request.scheme} {request.host} {request.remote_addr}"
+
+
+def test_behind_a_proxy_scheme_host_and_client_come_from_x_forwarded(config):
+    forwarded = {"Host": "10.0.0.5:8000", "X-Forwarded-Proto": "https",
+                 "X-Forwarded-Host": "ddsite.example.com", "X-Forwarded-For": "203.0.113.9"}
+    config.update(PROXY_FIX=1, TRUSTED_HOSTS=["ddsite.example.com"])
+    app = create_app(config)
+    _where_am_i(app)
+    client = app.test_client()
+    assert client.get("/where", headers=forwarded).text == "https ddsite.example.com 203.0.113.9"
+    # a forged X-Forwarded-Host is a forged host like any other
+    assert client.get("/where", headers={**forwarded, "X-Forwarded-Host": "evil.example"}
+                      ).status_code == 400
+
+
+def test_without_proxy_fix_forwarded_headers_are_ignored(config):
+    app = create_app(config)
+    _where_am_i(app)
+    answer = app.test_client().get("/where", headers={"X-Forwarded-Proto": "https",
+                                                      "X-Forwarded-Host": "evil.example"}).text
+    assert answer.startswith("http localhost")
+
+
+def test_behind_a_tls_proxy_a_post_from_another_origin_is_refused(config, dd):
+    config.update(PROXY_FIX=1, TRUSTED_HOSTS=["ddsite.example.com"])
+    app = create_app(config)
+    _add_form_routes(app)
+    client = app.test_client()
+    client.environ_base.update(HTTP_X_FORWARDED_PROTO="https",
+                               HTTP_X_FORWARDED_HOST="ddsite.example.com")
+    sign_in(client, dd)
+    token = client.get("/portal/form").text
+    # the request is known to be HTTPS, so flask-wtf also checks where the form came from
+    foreign = client.post("/portal/form", data={"csrf_token": token},
+                          headers={"Referer": "https://evil.example/"})
+    assert foreign.status_code == 400
+    own = client.post("/portal/form", data={"csrf_token": token},
+                      headers={"Referer": "https://ddsite.example.com/portal/"})
+    assert own.text == "sent"

@@ -92,6 +92,86 @@ def test_redis_store_is_used_when_configured(config, redis_url, dd):
             worker.extensions["ddsite"].close()
 
 
+def _store_files(folder) -> list[str]:
+    import os
+
+    return [os.path.join(root, name) for root, _, names in os.walk(folder) for name in names]
+
+
+def test_file_store_sweep_deletes_every_expired_thing_and_keeps_the_live(config, dd):
+    import time
+
+    from ddsite import create_app
+
+    from .conftest import send_reply
+
+    config.update(ENDED_SESSION_KEPT=60, ONCE_LIFETIME=120, DRAFT_LIFETIME=300)
+    app = create_app(config)
+    sent, refused, live = app.test_client(), app.test_client(), app.test_client()
+    sign_in(sent, dd, expires_in=30)
+    assert send_reply(sent, dd).status_code == 303          # a session, a once key, an outcome
+    sign_in(refused, dd, expires_in=30)
+    kept = send_reply(refused, dd, "keep me", answer=401)    # DeskDirector refuses: a draft
+    assert kept.status_code == 401 and "kept" in kept.text
+    sign_in(live, dd, expires_in=3600)
+    assert len(_store_files(config["SESSION_DIR"])) == 6
+
+    state = app.extensions["ddsite"]
+    removed = state.sweeper.sweep(now=time.time() + 400)   # every short lifetime is over by then
+    assert removed == 5
+    assert len(_store_files(config["SESSION_DIR"])) == 1
+    expect_home(dd)
+    assert "Pat Lee" in live.get("/portal/").text
+    assert b"ddsite_store_swept_total 5.0" in state.metrics.exposition()
+
+
+def test_sweep_starts_by_itself_on_a_request_once_due(config):
+    import threading
+
+    from ddsite import create_app
+
+    config["SWEEP_INTERVAL"] = 0.001
+    app = create_app(config)
+    store = app.extensions["ddsite"].store
+    store.set("long-gone", 1, timeout=-10)  # expired ten seconds ago, never read again
+    store.set("still-live", 1, timeout=600)
+    assert len(_store_files(config["SESSION_DIR"])) == 2
+    app.test_client().get("/portal/")
+    for thread in threading.enumerate():
+        if thread.name == "ddsite-sweep":
+            thread.join(timeout=10)
+    assert len(_store_files(config["SESSION_DIR"])) == 1 and store.get("still-live") == 1
+
+
+def test_everything_in_redis_has_a_lifetime(config, redis_url, dd):
+    import redis
+
+    from ddsite import create_app
+
+    from .conftest import send_reply
+
+    config.update(REDIS_URL=redis_url, ENDED_SESSION_KEPT=60)
+    app = create_app(config)
+    client, refused = app.test_client(), app.test_client()
+    try:
+        sign_in(client, dd, expires_in=600)
+        assert send_reply(client, dd).status_code == 303
+        sign_in(refused, dd, expires_in=600)
+        assert send_reply(refused, dd, "keep me", answer=401).status_code == 401
+        server = redis.Redis.from_url(redis_url)
+        handle = client.get_cookie("ddsite_session").value
+        kinds = set()
+        for key in server.scan_iter("ddsite:*"):
+            name = key.decode()
+            kinds.add(name.split(":")[1])
+            assert server.ttl(key) > 0, f"{name} never expires"
+        assert {"session", "once", "outcome", "draft"} <= kinds
+        assert 600 < server.ttl(f"ddsite:session:{handle}") <= 660
+        server.close()
+    finally:
+        app.extensions["ddsite"].close()
+
+
 # ---- a handle in a link never signs a browser in as someone else (fixation) -----------------
 IFRAME = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "iframe", "Sec-Fetch-Mode": "navigate"}
 

@@ -34,6 +34,10 @@ _HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "U
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "traceparent")
 
 
+# Told of every finished call: (operation, seconds, error or None, HTTP status or None).
+CallObserver = Callable[[str, float, "DeskDirectorError | None", "int | None"], None]
+
+
 class Transport:
     """Per-process HTTP state: one keep-alive session per upstream host and a thread pool.
 
@@ -42,7 +46,9 @@ class Transport:
     """
 
     def __init__(self, *, connect_timeout: float, read_timeout: float, get_retries: int,
-                 retry_backoff: float, max_parallel_calls: int, server_threads: int = 8) -> None:
+                 retry_backoff: float, max_parallel_calls: int, server_threads: int = 8,
+                 on_call: CallObserver | None = None) -> None:
+        self.on_call = on_call
         self.timeout = (connect_timeout, read_timeout)
         self.get_retries = get_retries
         self.retry_backoff = retry_backoff
@@ -140,20 +146,33 @@ class Client:
         left out. Look-up lists come from the look-up cache when there is one; a change drops
         the lists it relied on, whatever its outcome.
         """
-        if self._lookups is None:
-            return self._call(name, params, json, path_values)
-        if name in LOOKUPS and not params:
+        if self._lookups is not None and name in LOOKUPS and not params:
             return self._lookups.get(self.host, name, self._user,
-                                     lambda: self._call(name, params, json, path_values),
+                                     lambda: self._observed(name, params, json, path_values),
                                      **path_values)
         try:
-            return self._call(name, params, json, path_values)
+            return self._observed(name, params, json, path_values)
         finally:
-            if name in INVALIDATES:
+            if self._lookups is not None and name in INVALIDATES:
                 self._lookups.invalidate(self.host, name, self._user)
 
-    def _call(self, name: str, params: Mapping[str, Any] | None, json: Any,
-              path_values: Mapping[str, Any]) -> Any:
+    def _observed(self, name: str, params: Mapping[str, Any] | None, json: Any,
+                  path_values: Mapping[str, Any]) -> Any:
+        started = time.monotonic()
+        try:
+            result, status = self._call(name, params, json, path_values)
+        except DeskDirectorError as error:
+            self._observe(name, started, error, None)
+            raise
+        self._observe(name, started, None, status)
+        return result
+
+    def _observe(self, name: str, started: float, error: DeskDirectorError | None,
+                 status: int | None) -> None:
+        if self._transport.on_call is not None:
+            self._transport.on_call(name, time.monotonic() - started, error, status)
+
+    def _call(self, name: str, params, json, path_values) -> tuple[Any, int]:
         endpoint = self._endpoints[name]
         url = self.host + endpoint.url_path(**path_values)
         attempts = 1 + (self._transport.get_retries if endpoint.method == "GET" else 0)
@@ -165,7 +184,7 @@ class Client:
                     raise
             else:
                 if response.status_code not in RETRY_STATUSES or attempt == attempts:
-                    return self._result(name, response)
+                    return self._result(name, response), response.status_code
             time.sleep(self._transport.retry_backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 

@@ -23,15 +23,15 @@ def create_sandbox(*, site_url: str | None = None, token_ttl: int = 3600, latenc
     `endpoints` serves the API at other paths and `without` leaves operations out, to stand in
     for an instance whose API differs from ddsite's endpoint table.
     """
-    from .. import ROOT
+    from .. import resource_folder
     from .api import blueprint
     from .shell import bp as shell_bp
 
     wire = Wire(dialect)
     table = {name: endpoint for name, endpoint in (endpoints or DIALECTS[dialect]).items()
              if name not in set(without)}
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"))
+    app = Flask(__name__, template_folder=resource_folder("templates"),
+                static_folder=resource_folder("static"))
     app.config.update(SITE_URL=site_url.rstrip("/") if site_url else None)
     app.extensions["sandbox"] = {
         "desk": HelpDesk(seed=seed),
