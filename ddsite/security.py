@@ -8,6 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, request
 
+from .assets import SESSIONLESS_ENDPOINTS
+
 _TOKEN_PATTERNS = [
     (re.compile(r"(access_token=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"(ddsid=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
@@ -72,13 +74,14 @@ def content_security_policy(frame_ancestors: list[str]) -> str:
 
 
 def set_security_headers(response: Response, frame_ancestors: list[str]) -> Response:
-    """Add CSP, Referrer-Policy, nosniff and no-store (on everything but static files)."""
+    """Add CSP, Referrer-Policy, nosniff and no-store (on everything but static files and brand.css,
+    whose caching assets.py decides)."""
     response.headers["Content-Security-Policy"] = content_security_policy(frame_ancestors)
     # Same-origin: our own pages get a Referer (flask-wtf's HTTPS check needs it), nobody else.
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.pop("X-Frame-Options", None)
-    if request.endpoint != "static":
+    if request.endpoint not in SESSIONLESS_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
     return response
 

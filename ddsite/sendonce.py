@@ -26,6 +26,7 @@ from flask import Flask, current_app, flash, g, redirect, request, session
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from . import identity
 from .deskdirector.errors import DeskDirectorError, Invalid
 from .forms import OnceForm, apply_field_errors
 from .sessions import claim_once, count, once_folder
@@ -215,12 +216,12 @@ def _asks_before_repeating(form: OnceForm, sending: Sending) -> bool:
 
 # ---- the key's record ------------------------------------------------------------------------
 def _name(form_key: str) -> str:
-    user = (session.get("user") or {}).get("id")
+    user = identity.user_record().get("id")
     return hashlib.sha256(f"{session.get('host')}|{user}|{form_key}".encode()).hexdigest()
 
 
 def _repeat_name(text: str) -> str:
-    user = (session.get("user") or {}).get("id")
+    user = identity.user_record().get("id")
     where = f"{request.endpoint}|{sorted((request.view_args or {}).items())}"
     digest = hashlib.sha256(f"{session.get('host')}|{user}|{where}|{text.strip()}".encode())
     return f"repeat:{digest.hexdigest()}"
@@ -293,7 +294,7 @@ def _fingerprint(form: MultiDict | Mapping) -> str:
 
 # ---- drafts ----------------------------------------------------------------------------------
 def _draft_name(endpoint: str, view_args: Mapping[str, Any] | None, form_name: str) -> str:
-    user = session.get("user") or {}
+    user = identity.user_record()
     args = ",".join(f"{k}={v}" for k, v in sorted((view_args or {}).items()))
     return f"draft:{session.get('host')}:{user.get('id')}:{endpoint}:{args}:{form_name}"
 

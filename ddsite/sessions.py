@@ -53,7 +53,7 @@ class ServerSession(CallbackDict, SessionMixin):
     """Session data plus its handle; `rotate()` gives it a new handle and drops the old one."""
 
     def __init__(self, initial: dict | None = None, handle: str | None = None,
-                 from_url: bool = False, store_down: bool = False) -> None:
+                 from_url: bool = False, store_down: bool = False, cookie: str | None = None) -> None:
         def on_update(self: ServerSession) -> None:
             self.modified = True
 
@@ -61,6 +61,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.handle = handle
         self.from_url = from_url
         self.store_down = store_down
+        self.cookie = cookie  # the handle the browser sent in its cookie, if any
         self.discarded: list[str] = []
         self.modified = False
 
@@ -271,11 +272,12 @@ class ServerSessionInterface(SessionInterface):
     """Flask session interface over a cachelib store."""
 
     def __init__(self, store: BaseCache, claims_folder: str, store_down_page: Callable[[], str],
-                 ended_kept: float) -> None:
+                 ended_kept: float, sessionless_paths: tuple[str, ...] = ()) -> None:
         self.store = store
         self.claims_folder = claims_folder
         self._store_down_page = store_down_page
         self._ended_kept = ended_kept
+        self.sessionless_paths = sessionless_paths
 
     def _handle_from(self, app: Flask, request: Request) -> tuple[str | None, bool]:
         cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
@@ -286,7 +288,9 @@ class ServerSessionInterface(SessionInterface):
         handle = request.args.get(URL_HANDLE)
         return (handle, True) if handle else (None, False)
 
-    def open_session(self, app: Flask, request: Request) -> ServerSession:
+    def open_session(self, app: Flask, request: Request) -> ServerSession | None:
+        if request.path.startswith(self.sessionless_paths):
+            return None  # Flask's null session: nothing read, nothing saved, no cookie
         if request.path in SESSIONLESS_PATHS:
             return ServerSession()
         try:
@@ -297,12 +301,13 @@ class ServerSessionInterface(SessionInterface):
 
     def _open(self, app: Flask, request: Request) -> ServerSession:
         handle, from_url = self._handle_from(app, request)
+        cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         data = self.store.get(_KEY_PREFIX + handle) if handle else None
         if not isinstance(data, dict):
-            return ServerSession()
+            return ServerSession(cookie=cookie)
         if from_url and not self._url_handle_counts(handle, data, request):
-            return ServerSession()
-        return ServerSession(data, handle=handle, from_url=from_url)
+            return ServerSession(cookie=cookie)
+        return ServerSession(data, handle=handle, from_url=from_url, cookie=cookie)
 
     def _url_handle_counts(self, handle: str, data: dict[str, Any], request: Request) -> bool:
         # A crafted link must not push someone else's session onto a browser: a handle in the URL
@@ -344,7 +349,8 @@ class ServerSessionInterface(SessionInterface):
         if session.modified:
             self.store.set(_KEY_PREFIX + session.handle, dict(session),
                            timeout=self._lifetime(session))
-        if session.get("transport") != "url":
+        # The cookie is sent only when the browser does not hold this handle yet.
+        if session.get("transport") != "url" and session.cookie != session.handle:
             response.set_cookie(
                 app.config["SESSION_COOKIE_NAME"], session.handle,
                 max_age=self._lifetime(session),

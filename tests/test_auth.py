@@ -211,7 +211,11 @@ def test_signature_is_verified_when_keys_are_configured(config, tmp_path, dd):
     config["JWT_PUBLIC_KEYS"] = str(pem)
     client = create_app(config).test_client()
     dd.add(responses.GET, HOST + "/api/v2/user/client", json=CONTACT)
-    assert client.get(f"/portal/?access_token={make_token()}&host={HOST}").status_code == 303
+    dd.add(responses.GET, HOST + "/api/v4/portal/tickets", json={"total": 0, "results": []})
+    intake = client.get(f"/portal/?access_token={make_token()}&host={HOST}")
+    assert intake.status_code == 303
+    page = client.get(intake.headers["Location"], follow_redirects=True)
+    assert page.status_code == 200 and "Pat Lee" in page.get_data(as_text=True)
     forged = make_token(key=rsa.generate_private_key(public_exponent=65537, key_size=2048))
     response = client.get(f"/portal/?access_token={forged}&host={HOST}")
     assert response.status_code == 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import responses
@@ -49,9 +50,10 @@ def test_without_cookies_the_handle_travels_in_the_url(app, dd):
     text = page.get_data(as_text=True)
     assert "Pat Lee" in text
     handle = location.split("ddsid=")[1]
-    # every ddsite link on the page carries the handle; static files do not need it
-    assert f'href="/brand.css?ddsid={handle}"' in text
-    assert 'href="/static/ddsite.css"' in text
+    # every ddsite link on the page carries the handle; static files and brand.css do not need it
+    assert f'href="/portal/new?ddsid={handle}"' in text
+    assert re.search(r'href="/brand.css\?v=\w+"', text)
+    assert re.search(r'href="/static/ddsite.css\?v=\w+"', text)
     # and it keeps working on later requests
     assert cookieless.get(f"/portal/?ddsid={handle}").status_code == 200
     assert "Set-Cookie" not in cookieless.get(f"/portal/?ddsid={handle}").headers

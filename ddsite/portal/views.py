@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from .. import auth, lookback, navigation, sendonce
+from .. import auth, conversation, lookback, navigation, sendonce
 from ..deskdirector.errors import Forbidden
 from ..forms import page_window, ticket_number
 from ..pages import PageBlueprint
@@ -58,6 +58,7 @@ def ticket(ticket_id: int):
             return sent
     details = auth.api().portal.ticket(ticket_id)
     return render_template("portal/ticket.html", ticket=details, form=sendonce.prepare(form),
+                           notes=conversation.newest(details.notes, show_internal=False),
                            portal_url=auth.return_url(auth.tenant(), "portal", ticket_id)
                            ), _status(form)
 

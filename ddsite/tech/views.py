@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from .. import auth, navigation, sendonce
+from .. import auth, conversation, navigation, sendonce
 from ..forms import page_window, ticket_number
 from ..pages import PageBlueprint
 from ..redirects import local_target
@@ -72,6 +72,7 @@ def ticket(ticket_id: int):
         422 if note_form.errors or update_form.errors else 200)
     return render_template(
         "tech/ticket.html", ticket=page.ticket, note_form=sendonce.prepare(note_form, "note"),
+        notes=conversation.newest(page.ticket.notes, show_internal=True),
         update_form=sendonce.prepare(update_form, "update"), conflict=conflict,
         portal_url=auth.return_url(auth.tenant(), "tech", ticket_id)), status
 
