@@ -101,7 +101,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Pages only: flask-compress's streaming path leaves static files' handles open, and static
     # files are small and cached for a year anyway.
     app.config["COMPRESS_STREAMS"] = False
+    app.config["COMPRESS_REGISTER"] = False
     compress.init_app(app)
+    app.after_request(security.compress_without_breach(compress))
     error_pages.register(app)
     sendonce.init_app(app)
     app.context_processor(_template_globals)

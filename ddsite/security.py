@@ -99,3 +99,25 @@ def keep_redirects_on_this_host(response: Response) -> Response:
             response.headers["Location"] = urlunsplit(("", "", parts.path or "/", parts.query,
                                                        parts.fragment))
     return response
+
+
+# Query parameters whose values are choices or numbers, never text a stranger can put on a page.
+_UNREFLECTED_ARGS = frozenset({"status", "view", "sort", "page", "notes", "at", "period", "company"})
+
+
+def compress_without_breach(compress):
+    """An after-request hook that compresses a page only when compression cannot leak a secret.
+
+    BREACH: a compressed page that holds a secret (the CSRF token, a session handle in its links)
+    and also echoes text from the request (a search) lets someone who can see response sizes
+    guess the secret a character at a time. Such pages go out uncompressed.
+    """
+    def after_request(response: Response) -> Response:
+        from .sessions import URL_HANDLE
+
+        reflected = any(name not in _UNREFLECTED_ARGS for name in request.args)
+        if reflected or URL_HANDLE in request.args or request.method != "GET":
+            return response
+        return compress.after_request(response)
+
+    return after_request

@@ -7,11 +7,12 @@ import gzip
 import os
 import re
 
+import responses
 from flask import Flask
 
 from ddsite.assets import Fingerprints
 
-from .conftest import sign_in
+from .conftest import HOST, sign_in
 
 A_YEAR = "public, max-age=31536000, immutable"
 
@@ -114,3 +115,17 @@ def test_pages_are_compressed_for_browsers_that_accept_it(client, dd):
     assert "Accept-Encoding" in reply.headers["Vary"]
     assert "Sam Agent" in gzip.decompress(reply.get_data()).decode()
     assert reply.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_that_echo_request_text_are_not_compressed(client, dd):
+    # BREACH: a page holding secrets that also echoes a search must not be compressed.
+    sign_in(client, dd, "portal")
+    dd.add(responses.GET, f"{HOST}/api/v4/portal/tickets", json={"total": 0, "results": []})
+    reply = client.get("/portal/tickets?status=any&q=IjQ1YzA", headers={"Accept-Encoding": "gzip"})
+    assert reply.status_code == 200
+    assert "IjQ1YzA" in reply.get_data(as_text=True)
+    assert "Content-Encoding" not in reply.headers
+    dd.add(responses.GET, f"{HOST}/api/v4/portal/tickets", json={"total": 0, "results": []})
+    unsearched = client.get("/portal/tickets?status=any", headers={"Accept-Encoding": "gzip"})
+    assert unsearched.status_code == 200
+    assert unsearched.headers["Content-Encoding"] == "gzip"
