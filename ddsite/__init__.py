@@ -10,7 +10,7 @@ from flask import Flask, Response, current_app, session
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, config, error_pages, flood, forms, health, navigation, rendering, security
+from . import auth, config, error_pages, flood, forms, health, navigation, pages, rendering, security
 from .deskdirector import endpoints
 from .sessions import ServerSessionInterface, claims_folder, make_store, make_sweeper
 from .state import State
@@ -85,14 +85,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     navigation.init_app(app)
     app.jinja_env.filters.update(rendering.FILTERS)
 
-    from .portal.views import bp as portal_bp
-    from .tech.views import bp as tech_bp
-
-    for blueprint in (portal_bp, tech_bp):
-        # Their CSRF check runs in auth.require_session, after the expiry check, so that a
-        # POST that arrives too late can still be kept as a draft.
-        csrf.exempt(blueprint)
-        app.register_blueprint(blueprint)
+    pages.register_pages(app)
     app.add_url_rule("/", "index", _index)
     app.add_url_rule("/brand.css", "brand_css", _brand_css)
     return app

@@ -56,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     # /metrics answers only requests bearing this token; unset: /metrics does not exist.
     "METRICS_TOKEN": None,
     "BRAND_COLOR": "#1f6feb",
+    # Modules of extra pages (see ddsite/pages/README.md), besides the `ddsite.pages` entry points.
+    "PAGES": [],
     "STALE_DAYS": 7,
     "PAGE_SIZE": 20,
     "NOTE_MAX_LENGTH": 10000,
@@ -125,6 +127,7 @@ _ENVIRONMENT: dict[str, tuple[str, Any, str]] = {
     "DDSITE_SESSION_COOKIE_PARTITIONED": ("SESSION_COOKIE_PARTITIONED", _parse_bool, "true"),
     "DDSITE_BRAND_COLOR": ("BRAND_COLOR", str, "#1f6feb"),
     "DDSITE_STALE_DAYS": ("STALE_DAYS", _parse_count, "7"),
+    "DDSITE_PAGES": ("PAGES", _parse_list, "mycompany.billing_page,mycompany.assets_page"),
     "DDSITE_SWEEP_INTERVAL": ("SWEEP_INTERVAL", _parse_positive_float, "600"),
     "DDSITE_PROXY_FIX": ("PROXY_FIX", _parse_count, "1"),
     "DDSITE_TRUSTED_HOSTS": ("TRUSTED_HOSTS", _parse_list, "ddsite.example.com"),
@@ -201,6 +204,8 @@ def _validate(config: dict[str, Any]) -> None:
             _fail("DESKDIRECTOR_HOSTS", f"{host!r} is not an origin (scheme://host[:port], no path)")
         normalised.append(origin)
     config["DESKDIRECTOR_HOSTS"] = normalised
+    if isinstance(config["PAGES"], str):
+        config["PAGES"] = _parse_list(config["PAGES"])
     if not config["SECRET_KEY"] and not (config["DEBUG"] or config["DEMO"] or config.get("TESTING")):
         _fail("SECRET_KEY", "is required outside debug and demo mode")
     if not _COLOR.match(str(config["BRAND_COLOR"])):

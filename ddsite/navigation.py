@@ -4,30 +4,28 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request, session, url_for
 
 from .auth import URL_HANDLE
+from .deskdirector.models import User
 
 
 @dataclass(frozen=True)
 class Link:
-    """One section in the top bar: its label, its page, and the pages that count as inside it."""
+    """One section in the top bar: its label, its page, the pages that count as inside it, and
+    (optionally) which users see it."""
 
     label: str
     endpoint: str
     also_current_on: tuple[str, ...] = ()
+    visible: Callable[[User], bool] | None = None
 
 
-# The stock sections; more can be appended per audience (`add_link`), e.g. by page extensions.
-DEFAULT_LINKS = {
-    "portal": [Link("Home", "portal.home"),
-               Link("My tickets", "portal.tickets", ("portal.ticket",)),
-               Link("New request", "portal.new_request")],
-    "tech": [Link("Home", "tech.home"),
-             Link("Queue", "tech.queue", ("tech.ticket", "tech.take", "tech.close"))],
-}
+# Every page adds its own sections when it is registered (ddsite.pages), the stock pages too.
+AUDIENCES = ("portal", "tech")
 # Each audience's list page: where "back" goes, with the filters and page it had.
 LIST_ENDPOINTS = {"portal": "portal.tickets", "tech": "tech.queue"}
 _PIXELS = re.compile(r"[0-9]{1,7}")
@@ -36,8 +34,7 @@ LIST_LABELS = {"portal": ("My tickets", "Back to my tickets"), "tech": ("Queue",
 
 def init_app(app: Flask) -> None:
     """Give `app` its own copy of the sections and the template globals that read them."""
-    app.extensions["ddsite_navigation"] = {audience: list(links)
-                                           for audience, links in DEFAULT_LINKS.items()}
+    app.extensions["ddsite_navigation"] = {audience: [] for audience in AUDIENCES}
     app.context_processor(lambda: {"nav_links": links(), "list_back": list_back()})
 
 
@@ -61,9 +58,11 @@ def links() -> list[dict]:
     if who is None:
         return []
     here = request.endpoint
+    user = User.from_session(session["user"])
     return [{"label": link.label, "url": _list_or_plain_url(who, link.endpoint),
              "current": here == link.endpoint or here in link.also_current_on}
-            for link in current_app.extensions["ddsite_navigation"].get(who, [])]
+            for link in current_app.extensions["ddsite_navigation"].get(who, [])
+            if link.visible is None or link.visible(user)]
 
 
 def remember_list() -> None:

@@ -38,7 +38,8 @@ def test_lists_are_whole_unsorted_and_in_the_connector_envelope(sandbox, api):
     headers = _auth(sandbox, "m", 201)
     reply = api.get(f"{TECH}/tickets?status=any&skip=20&take=5&orderBy=age", headers=headers).json
     assert set(reply) == {"total", "resultsCount", "results"}
-    assert reply["total"] == reply["resultsCount"] == len(reply["results"]) == 64
+    every_ticket = len(sandbox.extensions["sandbox"]["desk"].tickets)
+    assert reply["total"] == reply["resultsCount"] == len(reply["results"]) == every_ticket > 100
     ids = [row["id"] for row in reply["results"]]
     assert ids == sorted(ids, key=int) and all(isinstance(i, str) for i in ids)
 

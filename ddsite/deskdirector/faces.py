@@ -118,12 +118,18 @@ class _Face:
         items = [self._numbered("tickets", TicketSummary.parse(row)) for row in rows]
         # The server sent the whole list when it does not page, or ignored skip/take: page here
         # (sorted here too, as the order of a list it did not page cannot be trusted either).
-        whole_list = not (endpoint.names("skip") and endpoint.names("take")) or len(items) > take
+        whole_list = not self.pages_lists() or len(items) > take
         if whole_list or not endpoint.names("sort"):
             items = sort_tickets(items, sort)
         if whole_list:
             return Page(items=items[skip:skip + take], total=len(items), skip=skip, take=take)
         return Page(items=items, total=total, skip=skip, take=take)
+
+    def pages_lists(self) -> bool:
+        """Whether the instance pages ticket lists itself (its table names skip and take); when
+        not, a list reply holds every ticket and `tickets()` pages it here."""
+        endpoint = self._client.endpoint(self._operation("tickets"))
+        return endpoint.names("skip") and endpoint.names("take")
 
     def ticket(self, ticket_id: int) -> Ticket:
         """A whole ticket with its notes (a contact's copy carries no internal note)."""

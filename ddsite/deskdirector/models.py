@@ -167,6 +167,8 @@ class User:
     email: str
     company: Ref | None
     user_type: str
+    # A contact who may see their company's tickets, not only their own.
+    sees_company_tickets: bool = False
 
     @classmethod
     def parse(cls, data: Any) -> User:
@@ -177,7 +179,8 @@ class User:
         company = Ref.parse(data.get("company") or data.get("account"))
         return cls(id=data.get("id") or data.get("userId"), name=name or user_name,
                    user_name=user_name, email=_text(data.get("email") or data.get("emailAddress")),
-                   company=company, user_type=_text(data.get("userType")))
+                   company=company, user_type=_text(data.get("userType")),
+                   sees_company_tickets=_dict(data.get("permissions")).get("companyTickets") is True)
 
     @property
     def member_id(self) -> int | None:

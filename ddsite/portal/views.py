@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from .. import auth, drafts, navigation
 from ..deskdirector.errors import Forbidden
 from ..forms import page_window, ticket_number
+from ..pages import PageBlueprint
 from ..submit import send_once
 from .forms import NewRequestForm, ReplyForm, TicketFilterForm
 
-bp = Blueprint("portal", __name__, url_prefix="/portal")
-auth.protect(bp, "portal")
+bp = PageBlueprint("portal", __name__, audience="portal", url_prefix="/portal",
+                   nav=[("Home", "home"), ("My tickets", "tickets", ("ticket",)),
+                         ("New request", "new_request")])
 
 # The faces' argument names → the form's field names, where they differ.
 REPLY_FIELDS = {"text": "note"}

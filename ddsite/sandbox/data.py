@@ -27,6 +27,14 @@ REQUEST_TYPES = [{"id": 1, "name": "Hardware"}, {"id": 2, "name": "Software"},
                  {"id": 5, "name": "New starter"}, {"id": 6, "name": "General question"}]
 COMPANIES = [{"id": 11, "name": "Harbour Dental"}, {"id": 12, "name": "Northwind Logistics"},
              {"id": 13, "name": "Cobalt Architects"}, {"id": 14, "name": "Greenfield Council"}]
+# Two small companies for the Insights demo and tests: one with no tickets, one with a single open
+# ticket; each has one contact, a company manager.
+QUIET_COMPANIES = [{"id": 15, "name": "Quiet Bakery", "contact": (115, "Ruby", "Quinn")},
+                   {"id": 16, "name": "Solo Studio", "contact": (116, "Omar", "Said")}]
+SINGLE_TICKET_ID = 1065
+# Closed tickets spread over past weeks, so Insights has a history worth charting.
+HISTORY_TICKETS = 96
+HISTORY_WEEKS = 16
 _CONTACT_NAMES = [
     ("Olivia", "Nguyen"), ("Liam", "Patel"), ("Mia", "Thompson"), ("Noah", "Kowalski"),
     ("Ava", "Okafor"), ("Lucas", "Fernández"), ("Chloe", "Brown"), ("Ethan", "Murray"),
@@ -89,6 +97,8 @@ class HelpDesk:
         self._next_note_id = 5001
         self._seed_contacts()
         self._seed_tickets(64)
+        self._seed_quiet_companies()
+        self._seed_history(HISTORY_TICKETS, random.Random(seed + 1))
 
     # ---- seeding ---------------------------------------------------------------------------
     def _seed_contacts(self) -> None:
@@ -143,6 +153,48 @@ class HelpDesk:
             if status["isClosed"]:
                 ticket["closedOn"] = moment
             self.tickets[ticket_id] = ticket
+
+    def _seed_quiet_companies(self) -> None:
+        for company in QUIET_COMPANIES:
+            self.companies[company["id"]] = {"id": company["id"], "name": company["name"]}
+            contact_id, first, last = company["contact"]
+            self.contacts[contact_id] = {
+                "id": contact_id, "firstName": first, "lastName": last,
+                "email": f"{first.lower()}@{company['name'].split()[0].lower()}.example",
+                "companyId": company["id"], "canSeeCompanyTickets": True}
+        # Solo Studio's one ticket: open, In progress, High, raised 9 days ago.
+        created = self.now - timedelta(days=9)
+        self.tickets[SINGLE_TICKET_ID] = {
+            "id": SINGLE_TICKET_ID, "summary": "Card reader at the front desk is offline",
+            "description": "The card reader shows 'no network' since this morning.",
+            "contactId": 116, "companyId": 16, "statusId": 2, "priorityId": 3, "requestTypeId": 1,
+            "assignedAgentIds": [202], "createdOn": created, "modifiedOn": created,
+            "closedOn": None, "tags": [], "notes": [], "tasks": None}
+
+    def _seed_history(self, count: int, rng: random.Random) -> None:
+        """Closed tickets of the last weeks; a separate random stream keeps the rest unchanged."""
+        contact_ids = [c for c in self.contacts if self.contacts[c]["companyId"] not in
+                       {q["id"] for q in QUIET_COMPANIES}]
+        for number in range(count):
+            ticket_id = SINGLE_TICKET_ID + 1 + number
+            summary, request_type = _PROBLEMS[rng.randrange(len(_PROBLEMS))]
+            contact = self.contacts[rng.choice(contact_ids)]
+            created = self.now - timedelta(days=rng.uniform(1, HISTORY_WEEKS * 7))
+            closed = min(created + timedelta(hours=rng.choice([2, 6, 20, 30, 50, 75, 120, 200])),
+                         self.now)
+            agent_id = rng.choice(list(self.agents))
+            notes = [self._note(rng.choice(_REPLIES), False, self.contact_author(contact["id"]),
+                                created + (closed - created) / 3),
+                     self._note("That worked, thank you!", False,
+                                self.contact_author(contact["id"]), closed)]
+            self.tickets[ticket_id] = {
+                "id": ticket_id, "summary": summary,
+                "description": f"{summary}.\n\nReported by {contact['firstName']}.",
+                "contactId": contact["id"], "companyId": contact["companyId"],
+                "statusId": rng.choice([5, 6]), "priorityId": rng.choice([1, 2, 2, 3, 3, 4]),
+                "requestTypeId": request_type, "assignedAgentIds": [agent_id],
+                "createdOn": created, "modifiedOn": closed, "closedOn": closed, "tags": [],
+                "notes": notes, "tasks": None}
 
     def _note(self, text: str, internal: bool, author: dict, moment: datetime) -> dict:
         note = {"id": self._next_note_id, "note": text, "type": "Internal" if internal else "Public",

@@ -20,8 +20,9 @@ from .faults import FAULT_KINDS
 
 bp = Blueprint("shell", __name__)
 
-# The flags DeskDirector's "I know this site" template gives an External Site iframe.
-IFRAME_SANDBOX = ("allow-same-origin allow-scripts allow-forms allow-popups "
+# The flags DeskDirector's "I know this site" template gives an External Site iframe (its help:
+# "allows the majority", all but top navigation); Insights' CSV download needs allow-downloads.
+IFRAME_SANDBOX = ("allow-same-origin allow-scripts allow-forms allow-popups allow-downloads "
                   "allow-top-navigation-by-user-activation")
 _SHELLS = {
     "portal": {"kind": "c", "cookie": "sandbox_contact", "title": "Support portal",
@@ -51,6 +52,18 @@ def portal_shell():
 def tech_shell():
     """TECH, signed in as one seeded agent."""
     return _shell("tech", inner_path="/tech/")
+
+
+@bp.get("/portal/insights")
+def portal_insights_shell():
+    """A second menu item of the client portal: the Insights page."""
+    return _shell("portal", inner_path="/portal/insights/")
+
+
+@bp.get("/tech/insights")
+def tech_insights_shell():
+    """A second menu item of TECH: the Insights page."""
+    return _shell("tech", inner_path="/tech/insights/")
 
 
 @bp.get("/portal/deeplink")
@@ -104,7 +117,10 @@ def _shell(app_name: str, inner_path: str):
     if site_url:
         host = request.host_url.rstrip("/")
         frame_src = f"{site_url}{inner_path}?{urlencode({'access_token': token, 'host': host})}"
+    menu = [(shell["menu_item"], url_for(f"shell.{app_name}_shell")),
+            ("Insights", url_for(f"shell.{app_name}_insights_shell"))]
     return render_template("sandbox/shell.html", app_name=app_name, shell=shell, users=users,
+                           menu=menu, current_menu=request.path,
                            user_id=user_id, frame_src=frame_src, expires_at=expires_at,
                            iframe_sandbox=IFRAME_SANDBOX, faults=_sandbox()["faults"].describe(),
                            fault_kinds=FAULT_KINDS)

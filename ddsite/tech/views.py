@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
 from .. import auth, drafts, navigation
 from ..forms import page_window, ticket_number
+from ..pages import PageBlueprint
 from ..redirects import local_target
 from . import composer, updates
 from .forms import VIEW_CHOICES, VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
 
-bp = Blueprint("tech", __name__, url_prefix="/tech")
-auth.protect(bp, "tech")
+bp = PageBlueprint("tech", __name__, audience="tech", url_prefix="/tech",
+                   nav=[("Home", "home"), ("Queue", "queue", ("ticket", "take", "close"))])
 
 # The faces' argument names → the form's field names, where they differ.
 NOTE_FIELDS = {"text": "note", "internal": "visibility"}

@@ -1,0 +1,1 @@
+"""Insights: charts of the tickets a contact or agent may see, built on the page-extension point."""
