@@ -18,8 +18,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="run the DeskDirector sandbox and the site together")
-    demo.add_argument("--sandbox-port", type=int, default=0, help="port of the sandbox (localhost)")
-    demo.add_argument("--site-port", type=int, default=0, help="port of the site (127.0.0.1)")
+    demo.add_argument("--sandbox-port", type=int, default=0,
+                      help="port of the sandbox on localhost (default: a free one)")
+    demo.add_argument("--site-port", type=int, default=0,
+                      help="port of the site on 127.0.0.1 (default: a free one)")
     demo.add_argument("--token-ttl", type=_positive_int, default=3600,
                       help="lifetime of sandbox tokens in seconds (default 3600)")
     demo.add_argument("--latency", type=_non_negative_float, default=0.0,
@@ -31,8 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                            "service types, string ids, statuses per queue, no server paging)")
 
     run = commands.add_parser("run", help="the development server (for production: serve)")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=5000)
+    run.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=5000, help="port to listen on (default 5000)")
 
     serve = commands.add_parser("serve", help="the production server (gunicorn, gthread workers)")
     serve.add_argument("--bind", default="127.0.0.1:8000", type=_host_port,

@@ -230,6 +230,17 @@ def test_portal_shell_frames_the_site_with_token_host_and_sandbox_flags(sandbox)
     assert jwt.decode(query["access_token"], options={"verify_signature": False})["sub"] == "acme~c~101"
 
 
+@pytest.mark.parametrize("page", ["/", "/portal/", "/tech/"])
+def test_sandbox_pages_link_an_icon_that_is_served(sandbox, page):
+    """Browsers ask a top-level page for its icon; a missing one is a 404 in every console."""
+    shell = sandbox.test_client()
+    html = shell.get(page).get_data(as_text=True)
+    icon = html.split('<link rel="icon" href="')[1].split('"')[0]
+    served = shell.get(icon)
+    assert served.status_code == 200 and served.mimetype == "image/svg+xml"
+    served.close()
+
+
 def test_user_switcher_changes_whose_token_is_minted(sandbox):
     shell = sandbox.test_client()
     switched = shell.get("/tech/?as=203")
