@@ -7,10 +7,24 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, session
+from flask_compress import Compress
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, config, error_pages, flood, forms, health, navigation, pages, rendering, security
+from . import (
+    assets,
+    auth,
+    config,
+    error_pages,
+    flood,
+    forms,
+    health,
+    navigation,
+    pages,
+    rendering,
+    security,
+    sendonce,
+)
 from .deskdirector import endpoints
 from .sessions import ServerSessionInterface, claims_folder, make_store, make_sweeper
 from .state import State
@@ -19,6 +33,7 @@ PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 
 csrf = CSRFProtect()
+compress = Compress()
 
 
 def resource_folder(name: str) -> str:
@@ -56,7 +71,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     sweeper = make_sweeper(app, store, on_swept=metrics.swept.inc)
     app.session_interface = ServerSessionInterface(
         store, claims_folder(app), lambda: error_pages.store_down_body(nothing_sent=False),
-        app.config["ENDED_SESSION_KEPT"])
+        app.config["ENDED_SESSION_KEPT"],
+        # Static files and brand.css are the same for everyone: no session read, no cookie.
+        sessionless_paths=(f"{app.static_url_path}/", "/brand.css"))
     # Before anything reads the body (CSRF included): only text form fields, within the size limit.
     app.before_request(forms.refuse_oversized_stream)
     app.before_request(forms.accept_only_text_fields)
@@ -80,7 +97,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.after_request(lambda response: security.set_security_headers(response, frame_ancestors))
     app.after_request(security.keep_redirects_on_this_host)
     app.url_defaults(auth.add_url_handle)
+    assets.install(app)
+    # Pages only: flask-compress's streaming path leaves static files' handles open, and static
+    # files are small and cached for a year anyway.
+    app.config["COMPRESS_STREAMS"] = False
+    app.config["COMPRESS_REGISTER"] = False
+    compress.init_app(app)
+    app.after_request(security.compress_without_breach(compress))
     error_pages.register(app)
+    sendonce.init_app(app)
     app.context_processor(_template_globals)
     navigation.init_app(app)
     app.jinja_env.filters.update(rendering.FILTERS)

@@ -15,7 +15,8 @@ from flask import Blueprint, current_app, g, redirect, request, session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from . import drafts, flood
+from . import flood, identity
+from .assets import SESSIONLESS_ENDPOINTS
 from .config import normalise_origin
 from .deskdirector.client import Client
 from .deskdirector.errors import Forbidden, NotFound, TokenRejected, Unavailable
@@ -86,6 +87,7 @@ def protect(bp: Blueprint, app_name: str) -> None:
     """Require a live session for `app_name` on every page of `bp` (intake included)."""
     AUDIENCES[bp.name] = app_name
     bp.before_request(lambda: require_session(app_name))
+    bp.after_request(settle_identity)
 
 
 def intake_before_redirect():
@@ -131,10 +133,51 @@ def require_session(app_name: str):
     if not session.get("token") or session["exp"] <= time.time():
         if session.get("token"):
             state().metrics.expiries.labels("expired").inc()
-        saved = request.method == "POST" and drafts.keep(request.form)
+        from . import sendonce  # here, not at the top: sendonce's forms import this module
+
+        saved = request.method == "POST" and sendonce.keep(request.form)
         end_session()
         raise SessionEnded(session["host"], app_name, ticket_in_context(), draft_saved=saved)
+    if session.get("user") is None:  # intake trusted the signature: who-am-I runs beside the page
+        host = session["host"]
+        client = state().client(host, session["token"])
+        identity.confirm_alongside(state().transport.executor(),
+                                   lambda: _confirmed(client, app_name, host))
     return None
+
+
+def _confirmed(client: Client, app_name: str, host: str) -> dict:
+    user = who_am_i(client, app_name)
+    log.info("Confirmed %s user %s on %s", app_name, user.id, host)
+    return user.to_session()
+
+
+def settle_identity(response):
+    """After a page: keep who-am-I's answer; if it refused the token, show that instead."""
+    if not identity.pending():
+        return response
+    try:
+        identity.user_record()
+    except (TokenRejected, PageError) as error:
+        # Its refusal explains whatever else the page ran into with this token.
+        return current_app.make_response(current_app.handle_user_exception(error))
+    except Unavailable as error:
+        if response.status_code >= 400:
+            return response  # the page failed on its own; the next one asks again
+        return current_app.make_response(current_app.handle_user_exception(error))
+    return response
+
+
+def who_am_i(client: Client, app_name: str) -> User:
+    """Who-am-I for `app_name`, its refusals turned into pages (TokenRejected is the caller's)."""
+    try:
+        return client.face(app_name).me()
+    except Forbidden:
+        other = "tech" if app_name == "portal" else "portal"
+        raise WrongApp(_wrong_app_detail(other, app_name)) from None
+    except NotFound:
+        raise Unavailable("DeskDirector does not know the sign-in check ddsite uses; the "
+                          "administrator may need to correct DDSITE_ENDPOINTS_FILE.") from None
 
 
 def intake(app_name: str, path: str | None = None):
@@ -147,33 +190,34 @@ def intake(app_name: str, path: str | None = None):
         raise NoToken("The link from DeskDirector carried no access token. Open the menu item in "
                       "DeskDirector again; if this keeps happening, ask your administrator to "
                       "tick “Access Token” on the menu item.")
-    exp = token_expiry(token, host)
+    exp, verified = token_expiry(token, host)
     if exp <= time.time():
         raise SessionEnded(host, app_name, ticket_in_context())
     flood.check_intake(host)
-    client = state().client(host, token)
-    try:
-        user = client.face(app_name).me()
-    except TokenRejected:
-        flood.count_failure(host)
-        raise SessionEnded(host, app_name, ticket_in_context()) from None
-    except Forbidden:
-        other = "tech" if app_name == "portal" else "portal"
-        raise WrongApp(_wrong_app_detail(other, app_name)) from None
-    except NotFound:
-        raise Unavailable("DeskDirector does not know the sign-in check ddsite uses; the "
-                          "administrator may need to correct DDSITE_ENDPOINTS_FILE.") from None
+    user = None
+    if not verified:  # who-am-I proves the token before anything else may use it
+        try:
+            user = who_am_i(state().client(host, token), app_name)
+        except TokenRejected:
+            flood.count_failure(host)
+            raise SessionEnded(host, app_name, ticket_in_context()) from None
+    # The browser sent our cookie, so cookies work here: no second leg to find out.
+    cookie_works = session.cookie is not None
     session.rotate()
     session.update({"host": host, "token": token, "exp": exp, "app": app_name,
-                    "user": user.to_session(), "transport": "pending",
-                    "settle": settle_ticket(request)})
+                    "user": user.to_session() if user else None,
+                    "transport": "cookie" if cookie_works else "pending"})
+    if not cookie_works:
+        session["settle"] = settle_ticket(request)
     state().metrics.intakes.labels(app_name).inc()
-    log.info("Signed in %s user %s on %s for %d s", app_name, user.id, host, exp - time.time())
+    log.info("Signed in %s user %s on %s for %d s", app_name, user.id if user else "(confirming)",
+             host, exp - time.time())
     # The old handle, if the URL had one, died with the rotation: only the new one goes on.
     query = [(k, v) for k, v in request.args.items(multi=True)
              if k not in (*TOKEN_PARAMS, URL_HANDLE)]
-    query.append((URL_HANDLE, session.handle))
-    return redirect(f"{path or request.path}?{urlencode(query)}", code=303)
+    if not cookie_works:
+        query.append((URL_HANDLE, session.handle))
+    return redirect((path or request.path) + (f"?{urlencode(query)}" if query else ""), code=303)
 
 
 def settle_transport():
@@ -207,8 +251,9 @@ def allowed_host(raw: str | None) -> str:
     return origin
 
 
-def token_expiry(token: str, host: str) -> float:
-    """`exp` of the JWT; the signature is checked when DeskDirector's keys are configured."""
+def token_expiry(token: str, host: str) -> tuple[float, bool]:
+    """`exp` of the JWT, and whether its signature was checked (when DeskDirector's keys are
+    configured)."""
     options = {"verify_exp": False, "verify_aud": False, "require": ["exp"]}
     try:
         kid = jwt.get_unverified_header(token).get("kid")
@@ -227,7 +272,7 @@ def token_expiry(token: str, host: str) -> float:
     if not 0 <= exp <= time.time() + _LONGEST_TOKEN:  # also false for NaN
         raise MalformedToken("The access token from DeskDirector has an expiry time that cannot be "
                              "right. Open the menu item in DeskDirector again.")
-    return float(exp)
+    return float(exp), bool(keys)
 
 
 def _verified_claims(token: str, keys: list, options: dict) -> dict[str, Any]:
@@ -256,13 +301,14 @@ def ticket_in_context() -> int | None:
 
 
 def current_user() -> User:
-    """The signed-in contact or agent, as who-am-I said at intake (never asked again)."""
-    return User.from_session(session["user"])
+    """The signed-in contact or agent, as who-am-I said (asked once per session)."""
+    return User.from_session(identity.user_record())
 
 
 def api() -> Client:
-    """A DeskDirector client acting as the signed-in user."""
-    return state().client(session["host"], session["token"])
+    """A DeskDirector client acting as the signed-in user (never waits for who-am-I)."""
+    user = session.get("user") or {}
+    return state().client(session["host"], session["token"], user=user.get("id"))
 
 
 def tenant() -> str:
@@ -290,6 +336,6 @@ def return_url(host: str, app_name: str, ticket_id: int | None = None) -> str:
 
 def add_url_handle(endpoint: str, values: dict) -> None:
     """URL processor: carry the session handle in every ddsite URL when cookies are blocked."""
-    if endpoint != "static" and g.get("session_in_url") and session.handle:
+    if endpoint not in SESSIONLESS_ENDPOINTS and g.get("session_in_url") and session.handle:
         values.setdefault(URL_HANDLE, session.handle)
 

@@ -31,7 +31,12 @@ DEFAULTS: dict[str, Any] = {
     "READ_TIMEOUT": 15.0,
     "GET_RETRIES": 2,
     "RETRY_BACKOFF": 0.25,
-    "MAX_PARALLEL_CALLS": 8,
+    # The widest fan-out of one page (the TECH ticket reads four things at once) and the threads
+    # of one server process: together they size the connection pool and the pool of readers.
+    "MAX_PARALLEL_CALLS": 4,
+    "SERVER_THREADS": 8,
+    # Seconds look-up lists (statuses, priorities, agents, request types) are kept; 0: not kept.
+    "LOOKUP_TTL": 300,
     # Where the session-ended page sends the user; {host} is the validated instance origin.
     "PORTAL_RETURN_URL": "{host}/portal/",
     "TECH_RETURN_URL": "{host}/tech/",
@@ -60,6 +65,8 @@ DEFAULTS: dict[str, Any] = {
     "PAGES": [],
     "STALE_DAYS": 7,
     "PAGE_SIZE": 20,
+    # Notes of a conversation shown at first (the newest); older ones a page at a time on request.
+    "NOTES_PAGE_SIZE": 20,
     "NOTE_MAX_LENGTH": 10000,
     # Forms carry text only; anything larger is refused with a 413 page before it is read.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -98,6 +105,13 @@ def _parse_positive_float(raw: str) -> float:
     return value
 
 
+def _parse_positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
 def _parse_count(raw: str) -> int:
     value = int(raw)
     if value < 0:
@@ -119,6 +133,9 @@ _ENVIRONMENT: dict[str, tuple[str, Any, str]] = {
     "DDSITE_CONNECT_TIMEOUT": ("CONNECT_TIMEOUT", _parse_positive_float, "3.05"),
     "DDSITE_READ_TIMEOUT": ("READ_TIMEOUT", _parse_positive_float, "15"),
     "DDSITE_GET_RETRIES": ("GET_RETRIES", _parse_count, "2"),
+    "DDSITE_MAX_PARALLEL_CALLS": ("MAX_PARALLEL_CALLS", _parse_positive_int, "4"),
+    "DDSITE_SERVER_THREADS": ("SERVER_THREADS", _parse_positive_int, "8"),
+    "DDSITE_LOOKUP_TTL": ("LOOKUP_TTL", _parse_count, "300"),
     "DDSITE_PORTAL_RETURN_URL": ("PORTAL_RETURN_URL", str, "{host}/portal/"),
     "DDSITE_TECH_RETURN_URL": ("TECH_RETURN_URL", str, "{host}/tech/"),
     "DDSITE_PORTAL_TICKET_URL": ("PORTAL_TICKET_URL", str,

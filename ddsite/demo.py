@@ -9,23 +9,26 @@ import tempfile
 import threading
 from pathlib import Path
 
+from cheroot import wsgi
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
 
 
 class ServerThread:
-    """A threaded WSGI server in a background thread; `stop()` shuts it down."""
+    """A threaded HTTP/1.1 server (keep-alive, as DeskDirector) in a background thread."""
 
     def __init__(self, host: str, port: int = 0, app: Flask | None = None) -> None:
-        self._server: BaseWSGIServer = make_server(host, port, app or Flask(__name__),
-                                                   threaded=True)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+        # "localhost" binds IPv4 loopback, where browsers and clients try it too.
+        bind_host = "127.0.0.1" if host == "localhost" else host
+        self._server = wsgi.Server((bind_host, port), app or Flask(__name__), numthreads=32,
+                                   server_name=host)
+        self._server.prepare()  # binds now, so the port is known before the app is built
+        self.port = self._server.bind_addr[1]
+        self._thread = threading.Thread(target=self._server.serve, daemon=True,
                                         name=f"server-{host}:{self.port}")
 
     def attach(self, app: Flask) -> None:
         """Serve `app` (the port is bound first, so apps can be told each other's address)."""
-        self._server.app = app
+        self._server.wsgi_app = app
 
     def start(self) -> ServerThread:
         """Start serving."""
@@ -34,8 +37,7 @@ class ServerThread:
 
     def stop(self) -> None:
         """Stop serving and wait for the thread."""
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
         self._thread.join(timeout=10)
 
 

@@ -8,7 +8,7 @@ from flask import Flask, Response, current_app, g, render_template, request, ses
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
-from . import auth, flood
+from . import auth, flood, sendonce
 from .deskdirector.errors import (
     DeskDirectorError,
     Forbidden,
@@ -28,12 +28,11 @@ def register(app: Flask) -> None:
     """Install the error handlers on `app`."""
     app.register_error_handler(auth.PageError, page_error)
     app.register_error_handler(auth.SessionEnded, session_ended)
-    app.register_error_handler(TokenRejected, token_rejected)
-    app.register_error_handler(Forbidden, forbidden)
-    app.register_error_handler(NotFound, not_found)
-    app.register_error_handler(Unavailable, unavailable)
-    app.register_error_handler(UnknownShape, unknown_shape)
-    app.register_error_handler(DeskDirectorError, unexpected_upstream)
+    for error_class, handler in ((TokenRejected, token_rejected), (Forbidden, forbidden),
+                                 (NotFound, not_found), (Unavailable, unavailable),
+                                 (UnknownShape, unknown_shape),
+                                 (DeskDirectorError, unexpected_upstream)):
+        app.register_error_handler(error_class, _keeping_unsent_text(handler))
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(StoreUnavailable, store_down)
     for error_class in STORE_ERRORS:
@@ -42,6 +41,15 @@ def register(app: Flask) -> None:
     app.register_error_handler(flood.TooManyAttempts, too_many_attempts)
     app.register_error_handler(RequestEntityTooLarge, too_large)
     app.register_error_handler(HTTPException, http_error)
+
+
+def _keeping_unsent_text(handler):
+    """A DeskDirector error before a form was sent (a read of the page failed) keeps its text."""
+    def handle(error: DeskDirectorError):
+        sendonce.keep_unsent(error)
+        return handler(error)
+
+    return handle
 
 
 def _render(status: int, heading: str, sentence: str, detail: str = "", **context):
@@ -57,8 +65,9 @@ def page_error(error: auth.PageError):
 
 def session_ended(error: auth.SessionEnded):
     link = auth.return_url(error.host, error.app, error.ticket_id) if error.host else None
+    already_sent = request.method == "POST" and sendonce.sent_already(request.form)
     return render_template("errors/session_ended.html", reopen_url=link, app_name=error.app,
-                           draft_saved=error.draft_saved), 401
+                           draft_saved=error.draft_saved, already_sent=already_sent), 401
 
 
 def token_rejected(error: TokenRejected):
@@ -72,22 +81,19 @@ def token_rejected(error: TokenRejected):
 
 def forbidden(error: Forbidden):
     return _render(403, "You may not do that", f"DeskDirector says: {error.message}",
-                   draft_saved=error.draft_saved)
+                   draft_saved=error.draft_saved, sent=error.sent)
 
 
 def not_found(error: NotFound):
     return _render(404, "This ticket or page is not there",
                    "DeskDirector has no such item, or your account may not see it; it may have "
-                   "been removed or merged.", draft_saved=error.draft_saved)
+                   "been removed or merged.", draft_saved=error.draft_saved, sent=error.sent)
 
 
 def unavailable(error: Unavailable):
     if error.timed_out:
         heading = "DeskDirector took too long to answer"
         sentence = "It may be busy; try again in a moment."
-        if request.method == "POST":
-            sentence = ("What you sent may have reached DeskDirector anyway: check the ticket "
-                        "before sending again.")
     elif error.upstream_status:
         heading, sentence = "DeskDirector had a problem", "Try again in a moment."
     else:
@@ -101,7 +107,7 @@ def unavailable(error: Unavailable):
     if retry_url is None and g.get("tenant_host"):
         reopen_url = auth.return_url(g.tenant_host, _app_of_request())
     return _render(error.status_code, heading, sentence, error.message, retry_url=retry_url,
-                   reopen_url=reopen_url, draft_saved=error.draft_saved)
+                   reopen_url=reopen_url, draft_saved=error.draft_saved, sent=error.sent)
 
 
 def unknown_shape(error: UnknownShape):
@@ -112,7 +118,7 @@ def unknown_shape(error: UnknownShape):
                    "dialect: tell your administrator, who can set its path and dialect in "
                    "DDSITE_ENDPOINTS_FILE.",
                    f"ddsite asked DeskDirector for “{error.operation}” and could not read the "
-                   f"answer ({error.detail}).", draft_saved=error.draft_saved)
+                   f"answer ({error.detail}).", draft_saved=error.draft_saved, sent=error.sent)
 
 
 def unexpected_upstream(error: DeskDirectorError):
@@ -120,7 +126,7 @@ def unexpected_upstream(error: DeskDirectorError):
                 error.request_id or "-")
     return _render(502, "DeskDirector gave an unexpected answer",
                    "Try again; if it keeps happening, tell your administrator.", error.message,
-                   draft_saved=error.draft_saved)
+                   draft_saved=error.draft_saved, sent=error.sent)
 
 
 def store_down(error: Exception):
@@ -179,8 +185,15 @@ def http_error(error: HTTPException):
 
 
 def _reopen_url_if_known() -> str | None:
-    host = g.get("tenant_host") or session.get("host")
-    return auth.return_url(host, _app_of_request()) if host else None
+    # No session (never opened, or the store lost it): when the instance is still known, the
+    # way back is through DeskDirector.
+    host = g.get("tenant_host") or session.get("host") or _only_instance()
+    return auth.return_url(host, _app_of_request(), auth.ticket_in_context()) if host else None
+
+
+def _only_instance() -> str | None:
+    hosts = current_app.config["DESKDIRECTOR_HOSTS"]
+    return hosts[0] if len(hosts) == 1 else None
 
 
 def _app_of_request() -> str:

@@ -113,6 +113,10 @@ class RefField(SelectField):
         """The chosen item's id, or None."""
         return _chosen(self, self.data)
 
+    def id_for(self, text: str | None):
+        """The id as DeskDirector wrote it for the choice `text` (None for none, or not offered)."""
+        return None if text is None else _chosen(self, text)
+
     def offer(self, ref: Ref | None) -> None:
         """Add `ref` to the choices when the list left it out (a ticket's current value)."""
         if ref is not None and ref.id is not None and _chosen(self, str(ref.id)) is None:
@@ -132,6 +136,10 @@ class RefsField(SelectMultipleField):
     def chosen(self) -> list:
         """The chosen items' ids."""
         return [_chosen(self, text) for text in self.data or () if _chosen(self, text) is not None]
+
+    def id_for(self, text: str):
+        """The id as DeskDirector wrote it for the choice `text` (None when not offered)."""
+        return _chosen(self, text)
 
     def offer(self, refs: list[Ref]) -> None:
         """Add any of `refs` the list left out."""
@@ -171,9 +179,12 @@ def page_window(page_number: int) -> tuple[int, int]:
 
 
 class OnceForm(FlaskForm):
-    """A form that may be sent to DeskDirector only once (see idempotency.py)."""
+    """A form that may be sent to DeskDirector only once (see sendonce.py)."""
 
     form_key = HiddenField(validators=[DataRequired("The form was incomplete; reload the page.")])
+    # Set when the same text was sent here minutes ago: the page asks before sending it again.
+    repeat_of: str | None = None
+    restored_draft = False
 
 
 class NoteLength:

@@ -57,6 +57,8 @@ def links() -> list[dict]:
     who = audience()
     if who is None:
         return []
+    if not session.get("user"):
+        return []  # who-am-I has not answered yet (it runs beside the first page's reads)
     here = request.endpoint
     user = User.from_session(session["user"])
     return [{"label": link.label, "url": _list_or_plain_url(who, link.endpoint),

@@ -8,9 +8,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, request
 
+from .assets import SESSIONLESS_ENDPOINTS
+
 _TOKEN_PATTERNS = [
     (re.compile(r"(access_token=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"(ddsid=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
+    # The same inside an encoded URL, e.g. a `next=` parameter that carries a whole path.
+    (re.compile(r"((?:access_token|ddsid)(?:%3D|%253D))[\w.~-]+", re.IGNORECASE),
+     r"\1[redacted]"),
     (re.compile(r"((?:DdAccessToken|DdApi|Bearer)\s+)\S+", re.IGNORECASE), r"\1[redacted]"),
     # Any JWT, wherever it appears.
     (re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*"), "[redacted-jwt]"),
@@ -69,13 +74,14 @@ def content_security_policy(frame_ancestors: list[str]) -> str:
 
 
 def set_security_headers(response: Response, frame_ancestors: list[str]) -> Response:
-    """Add CSP, Referrer-Policy, nosniff and no-store (on everything but static files)."""
+    """Add CSP, Referrer-Policy, nosniff and no-store (on everything but static files and brand.css,
+    whose caching assets.py decides)."""
     response.headers["Content-Security-Policy"] = content_security_policy(frame_ancestors)
     # Same-origin: our own pages get a Referer (flask-wtf's HTTPS check needs it), nobody else.
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.pop("X-Frame-Options", None)
-    if request.endpoint != "static":
+    if request.endpoint not in SESSIONLESS_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -93,3 +99,25 @@ def keep_redirects_on_this_host(response: Response) -> Response:
             response.headers["Location"] = urlunsplit(("", "", parts.path or "/", parts.query,
                                                        parts.fragment))
     return response
+
+
+# Query parameters whose values are choices or numbers, never text a stranger can put on a page.
+_UNREFLECTED_ARGS = frozenset({"status", "view", "sort", "page", "notes", "at", "period", "company"})
+
+
+def compress_without_breach(compress):
+    """An after-request hook that compresses a page only when compression cannot leak a secret.
+
+    BREACH: a compressed page that holds a secret (the CSRF token, a session handle in its links)
+    and also echoes text from the request (a search) lets someone who can see response sizes
+    guess the secret a character at a time. Such pages go out uncompressed.
+    """
+    def after_request(response: Response) -> Response:
+        from .sessions import URL_HANDLE
+
+        reflected = any(name not in _UNREFLECTED_ARGS for name in request.args)
+        if reflected or URL_HANDLE in request.args or request.method != "GET":
+            return response
+        return compress.after_request(response)
+
+    return after_request

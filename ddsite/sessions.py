@@ -11,6 +11,7 @@ come from ddsite's own pages.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import logging
 import os
@@ -52,7 +53,7 @@ class ServerSession(CallbackDict, SessionMixin):
     """Session data plus its handle; `rotate()` gives it a new handle and drops the old one."""
 
     def __init__(self, initial: dict | None = None, handle: str | None = None,
-                 from_url: bool = False, store_down: bool = False) -> None:
+                 from_url: bool = False, store_down: bool = False, cookie: str | None = None) -> None:
         def on_update(self: ServerSession) -> None:
             self.modified = True
 
@@ -60,6 +61,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.handle = handle
         self.from_url = from_url
         self.store_down = store_down
+        self.cookie = cookie  # the handle the browser sent in its cookie, if any
         self.discarded: list[str] = []
         self.modified = False
 
@@ -131,6 +133,33 @@ def make_store(app: Flask) -> tuple[BaseCache, Callable[[], None]]:
     # threshold=0: cachelib's own pruning would delete live sessions once over its threshold;
     # expired entries are deleted by the Sweeper instead.
     return FileSystemCache(session_folder(app), threshold=0, mode=0o600), lambda: None
+
+
+def count(store: BaseCache, folder: str, key: str, delta: int, timeout: int) -> int:
+    """Add `delta` to the counter `key` (which expires after `timeout`); the new value.
+
+    Atomic on both stores: INCRBY on Redis; on the file store, under a lock on `folder`, where
+    a counter back at zero is deleted.
+    """
+    if isinstance(store, RedisCache):
+        name = f"{store.key_prefix}{key}"
+        # cachelib's inc() cannot set an expiry, and everything ddsite stores expires.
+        pipe = store._write_client.pipeline()
+        pipe.incrby(name, delta)
+        pipe.expire(name, timeout)
+        return int(pipe.execute()[0])
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    lock = os.open(folder, os.O_RDONLY)  # the folder itself is the lock: no file to sweep
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        value = (store.get(key) or 0) + delta
+        if value > 0:
+            store.set(key, value, timeout=timeout)
+        else:
+            store.delete(key)  # back at zero: nothing left to keep
+    finally:
+        os.close(lock)  # releases the lock
+    return value
 
 
 def session_folder(app: Flask) -> str:
@@ -243,11 +272,12 @@ class ServerSessionInterface(SessionInterface):
     """Flask session interface over a cachelib store."""
 
     def __init__(self, store: BaseCache, claims_folder: str, store_down_page: Callable[[], str],
-                 ended_kept: float) -> None:
+                 ended_kept: float, sessionless_paths: tuple[str, ...] = ()) -> None:
         self.store = store
         self.claims_folder = claims_folder
         self._store_down_page = store_down_page
         self._ended_kept = ended_kept
+        self.sessionless_paths = sessionless_paths
 
     def _handle_from(self, app: Flask, request: Request) -> tuple[str | None, bool]:
         cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
@@ -258,7 +288,9 @@ class ServerSessionInterface(SessionInterface):
         handle = request.args.get(URL_HANDLE)
         return (handle, True) if handle else (None, False)
 
-    def open_session(self, app: Flask, request: Request) -> ServerSession:
+    def open_session(self, app: Flask, request: Request) -> ServerSession | None:
+        if request.path.startswith(self.sessionless_paths):
+            return None  # Flask's null session: nothing read, nothing saved, no cookie
         if request.path in SESSIONLESS_PATHS:
             return ServerSession()
         try:
@@ -269,12 +301,13 @@ class ServerSessionInterface(SessionInterface):
 
     def _open(self, app: Flask, request: Request) -> ServerSession:
         handle, from_url = self._handle_from(app, request)
+        cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         data = self.store.get(_KEY_PREFIX + handle) if handle else None
         if not isinstance(data, dict):
-            return ServerSession()
+            return ServerSession(cookie=cookie)
         if from_url and not self._url_handle_counts(handle, data, request):
-            return ServerSession()
-        return ServerSession(data, handle=handle, from_url=from_url)
+            return ServerSession(cookie=cookie)
+        return ServerSession(data, handle=handle, from_url=from_url, cookie=cookie)
 
     def _url_handle_counts(self, handle: str, data: dict[str, Any], request: Request) -> bool:
         # A crafted link must not push someone else's session onto a browser: a handle in the URL
@@ -316,7 +349,8 @@ class ServerSessionInterface(SessionInterface):
         if session.modified:
             self.store.set(_KEY_PREFIX + session.handle, dict(session),
                            timeout=self._lifetime(session))
-        if session.get("transport") != "url":
+        # The cookie is sent only when the browser does not hold this handle yet.
+        if session.get("transport") != "url" and session.cookie != session.handle:
             response.set_cookie(
                 app.config["SESSION_COOKIE_NAME"], session.handle,
                 max_age=self._lifetime(session),

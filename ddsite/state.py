@@ -13,6 +13,7 @@ from flask_wtf import CSRFProtect
 
 from .deskdirector.client import Client, Transport
 from .deskdirector.endpoints import Endpoint
+from .deskdirector.lookups import LookupCache
 from .deskdirector.signing_keys import InstanceKeys, key_fetcher
 from .sessions import Sweeper
 
@@ -40,7 +41,9 @@ class State:
         self.transport = Transport(
             connect_timeout=config["CONNECT_TIMEOUT"], read_timeout=config["READ_TIMEOUT"],
             get_retries=config["GET_RETRIES"], retry_backoff=config["RETRY_BACKOFF"],
-            max_parallel_calls=config["MAX_PARALLEL_CALLS"], on_call=metrics.deskdirector_call)
+            max_parallel_calls=config["MAX_PARALLEL_CALLS"], server_threads=config["SERVER_THREADS"],
+            on_call=metrics.deskdirector_call)
+        self.lookups = LookupCache(store, ttl=config["LOOKUP_TTL"])
         self._jwt_keys_path = config["JWT_PUBLIC_KEYS"]
         self._jwt_keys: list | None = None
         self._auto_keys = config["JWT_KEYS"] == "auto"
@@ -53,9 +56,10 @@ class State:
         self._close_store()
         self._close_limiter()
 
-    def client(self, host: str, token: str) -> Client:
-        """A client for one user on one (already validated) instance."""
-        return Client(self.transport, self.endpoints, host, token)
+    def client(self, host: str, token: str, user: object = None) -> Client:
+        """A client for one user on one (already validated) instance; `user` keys their own
+        look-up lists (None: no per-user list is cached)."""
+        return Client(self.transport, self.endpoints, host, token, lookups=self.lookups, user=user)
 
     def jwt_keys(self, host: str, kid: str | None) -> list:
         """Keys that may have signed a token from `host` naming `kid`; [] when none are configured

@@ -95,8 +95,15 @@
       startBusy();
     });
   }
-  // Coming back with the back button restores the page as it was: let its forms be sent again.
-  window.addEventListener("pageshow", function (event) { if (event.persisted) { stopBusy(); } });
+  // Back may restore a page from the back/forward cache exactly as it was left: with the text
+  // of a form sent from it. Fetch such a page afresh (an empty composer and a new key, or the
+  // kept draft if the send failed) rather than offer the same text to send again; any other
+  // page comes back ready to use.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    if (document.querySelector("form.submitting")) { window.location.reload(); return; }
+    stopBusy();
+  });
 
   // ---- errors where the eye is -------------------------------------------------------------
   function focusFirstProblem() {

@@ -8,7 +8,7 @@ import pytest
 import requests
 import responses
 
-from .conftest import AGENT, CONTACT, HOST, expect_home, make_token, public_key_pem, sign_in
+from .conftest import AGENT, CONTACT, HOST, OTHER_HOST, expect_home, make_token, public_key_pem, sign_in
 
 
 def test_intake_signs_in_and_redirects_to_a_clean_url(client, dd):
@@ -52,6 +52,24 @@ def test_no_token_and_no_session_explains_where_the_page_opens(client):
     response = client.get("/portal/")
     assert response.status_code == 400
     assert "opens from a menu item in DeskDirector" in response.get_data(as_text=True)
+
+
+def test_lost_session_offers_the_way_back_through_the_only_instance(client, dd, app):
+    """The store lost the session (a Redis without persistence restarted): not a dead end."""
+    sign_in(client, dd, "tech")
+    app.extensions["ddsite"].store.clear()
+    response = client.get("/tech/tickets/1005")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "opens from a menu item in DeskDirector" in text
+    assert f'href="{HOST}/tech/" target="_top"' in text and "Reopen from DeskDirector" in text
+
+
+def test_without_a_session_and_several_instances_no_guess_is_made(config):
+    from ddsite import create_app
+
+    config["DESKDIRECTOR_HOSTS"] = [HOST, OTHER_HOST]
+    text = create_app(config).test_client().get("/portal/").get_data(as_text=True)
+    assert "Reopen from DeskDirector" not in text and "opens from a menu item" in text
 
 
 def test_empty_token_is_refused_with_a_hint_for_the_administrator(client):
@@ -193,7 +211,11 @@ def test_signature_is_verified_when_keys_are_configured(config, tmp_path, dd):
     config["JWT_PUBLIC_KEYS"] = str(pem)
     client = create_app(config).test_client()
     dd.add(responses.GET, HOST + "/api/v2/user/client", json=CONTACT)
-    assert client.get(f"/portal/?access_token={make_token()}&host={HOST}").status_code == 303
+    dd.add(responses.GET, HOST + "/api/v4/portal/tickets", json={"total": 0, "results": []})
+    intake = client.get(f"/portal/?access_token={make_token()}&host={HOST}")
+    assert intake.status_code == 303
+    page = client.get(intake.headers["Location"], follow_redirects=True)
+    assert page.status_code == 200 and "Pat Lee" in page.get_data(as_text=True)
     forged = make_token(key=rsa.generate_private_key(public_exponent=65537, key_size=2048))
     response = client.get(f"/portal/?access_token={forged}&host={HOST}")
     assert response.status_code == 400

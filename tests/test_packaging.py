@@ -91,7 +91,7 @@ def test_installed_demo_serves_pages_static_files_and_the_sandbox_shell(installe
         # the shell's iframe: intake, then a real page (the handle in the URL: plain HTTP here)
         src = html.unescape(re.search(r'<iframe id="site"[^>]*src="([^"]+)"', shell.text).group(1))
         page = requests.get(src, timeout=15)
-        assert page.status_code == 200 and 'href="/static/ddsite.css"' in page.text
+        assert page.status_code == 200 and re.search(r'href="/static/ddsite.css\?v=[0-9a-f]{12}"', page.text)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
         assert "Traceback" not in process.stderr.read()

@@ -240,7 +240,7 @@ def test_reply_is_posted_as_the_contact_and_shown(contact, dd):
     fields = _open_ticket(contact, dd)
     dd.add(responses.POST, TICKETS + "/1005/notes", json={"id": 9}, status=201)
     response = contact.post("/portal/tickets/1005", data={**fields, "note": "  Thanks!  "})
-    assert response.status_code == 303 and response.headers["Location"] == "/portal/tickets/1005#latest"
+    assert response.status_code == 303 and response.headers["Location"] == "/portal/tickets/1005#note-9"
     assert json.loads(dd.calls[-1].request.body) == {"note": "Thanks!"}
     new_note = {"id": 9, "note": "Thanks!", "createdOn": "2026-11-28T00:00:00Z",
                 "createdBy": {"name": "Pat Lee"}}
@@ -333,10 +333,10 @@ def test_reply_without_csrf_token_is_refused(contact, dd):
 
 def test_reply_when_deskdirector_is_down_keeps_the_text(contact, dd):
     fields = _open_ticket(contact, dd)
-    dd.add(responses.POST, TICKETS + "/1005/notes", status=503)
+    dd.add(responses.POST, TICKETS + "/1005/notes", status=503)  # not taken in: no look-up
     response = contact.post("/portal/tickets/1005", data={**fields, "note": "Please keep me"})
     assert response.status_code == 502
-    assert "What you wrote was kept" in response.get_data(as_text=True)
+    assert "It was not sent. What you wrote was kept" in response.get_data(as_text=True)
     assert sum(c.request.method == "POST" for c in dd.calls) == 1  # never retried
     dd.add(responses.GET, TICKETS + "/1005", json=ticket())
     text = contact.get("/portal/tickets/1005").get_data(as_text=True)

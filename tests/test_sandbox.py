@@ -261,3 +261,26 @@ def test_faults_are_settable_at_run_time(sandbox, api):
     api.post("/sandbox/faults", json={"errorRate": 0})
     assert api.get("/api/v4/tech/statuses", headers=headers).status_code == 200
     assert api.get("/sandbox/faults").json == {"latency": 0.0, "errorRate": 0.0, "kinds": ["500"]}
+
+
+def test_latency_spikes_come_before_or_after_the_work(sandbox, api):
+    """A late answer whose work is already done is what makes a timed-out send ambiguous."""
+    import time
+
+    desk = sandbox.extensions["sandbox"]["desk"]
+    ticket = next(iter(desk.tickets.values()))
+    ticket_id = ticket["id"]
+    faults = sandbox.extensions["sandbox"]["faults"]
+    faults.set_spikes(1.0, 0.2)
+    headers = _auth(sandbox, "c", ticket["contactId"])
+    done_late = []
+    for number in range(8):  # the sandbox's random numbers are seeded: the same split every run
+        started = time.time()
+        response = api.post(f"/api/v4/portal/tickets/{ticket_id}/notes", json={"note": f"spike {number}"},
+                            headers=headers)
+        assert response.status_code == 201 and time.time() - started >= 0.2
+        note = next(n for n in desk.tickets[ticket_id]["notes"] if n["note"] == f"spike {number}")
+        done_late.append(note["createdOn"].timestamp() - started >= 0.2)
+    assert True in done_late and False in done_late  # some worked late, some answered late
+    with pytest.raises(ValueError):
+        faults.set_spikes(2, 0.1)

@@ -10,7 +10,7 @@ import responses
 from ddsite import create_app
 from ddsite.security import RedactingFilter, redact
 
-from .conftest import HOST, OTHER_HOST, make_token, sign_in
+from .conftest import AGENT, HOST, OTHER_HOST, make_token, sign_in
 
 
 def test_frame_ancestors_lists_the_one_configured_instance(client):
@@ -184,3 +184,23 @@ def test_behind_a_tls_proxy_a_post_from_another_origin_is_refused(config, dd):
     own = client.post("/portal/form", data={"csrf_token": token},
                       headers={"Referer": "https://ddsite.example.com/portal/"})
     assert own.text == "sent"
+
+
+def test_session_handle_inside_next_is_redacted_in_the_access_log(app, dd, caplog):
+    """Take/Close links of a cookie-less agent carry the whole path, handle included, in next=."""
+    import re
+
+    from .test_tech import API, row
+
+    browser = app.test_client(use_cookies=False)
+    dd.add(responses.GET, HOST + "/api/v2/user/member", json=AGENT)
+    intake = browser.get(f"/tech/queue?view=open&access_token={make_token(AGENT['id'])}&host={HOST}")
+    handle = intake.headers["Location"].split("ddsid=")[1]
+    browser.get(intake.headers["Location"])
+    dd.add(responses.GET, API + "/tickets", json={"total": 1, "results": [row()]})
+    queue = browser.get(f"/tech/queue?view=open&ddsid={handle}").get_data(as_text=True)
+    action = re.search(r'action="(/tech/tickets/1005/take\?[^"]+)"', queue).group(1).replace("&amp;", "&")
+    assert f"ddsid%3D{handle}" in action  # the handle really is inside next=
+    logging.getLogger("werkzeug").info('%s - - "%s" %s', "127.0.0.1", f"POST {action} HTTP/1.1", 303)
+    line = [r.getMessage() for r in caplog.records if r.name == "werkzeug"][-1]
+    assert handle not in line and "ddsid%3D[redacted]" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import responses
@@ -49,9 +50,10 @@ def test_without_cookies_the_handle_travels_in_the_url(app, dd):
     text = page.get_data(as_text=True)
     assert "Pat Lee" in text
     handle = location.split("ddsid=")[1]
-    # every ddsite link on the page carries the handle; static files do not need it
-    assert f'href="/brand.css?ddsid={handle}"' in text
-    assert 'href="/static/ddsite.css"' in text
+    # every ddsite link on the page carries the handle; static files and brand.css do not need it
+    assert f'href="/portal/new?ddsid={handle}"' in text
+    assert re.search(r'href="/brand.css\?v=\w+"', text)
+    assert re.search(r'href="/static/ddsite.css\?v=\w+"', text)
     # and it keeps working on later requests
     assert cookieless.get(f"/portal/?ddsid={handle}").status_code == 200
     assert "Set-Cookie" not in cookieless.get(f"/portal/?ddsid={handle}").headers
@@ -112,15 +114,17 @@ def test_file_store_sweep_deletes_every_expired_thing_and_keeps_the_live(config,
     kept = send_reply(refused, dd, "keep me", answer=401)    # DeskDirector refuses: a draft
     assert kept.status_code == 401 and "kept" in kept.text
     sign_in(live, dd, expires_in=3600)
-    assert len(_store_files(config["SESSION_DIR"])) == 6
+    # each send also claimed its attempt and recorded its outcome (the refused one too), and the
+    # sent reply left a marker that asks before the same text goes again within ten minutes
+    assert len(_store_files(config["SESSION_DIR"])) == 9
 
     state = app.extensions["ddsite"]
     removed = state.sweeper.sweep(now=time.time() + 400)   # every short lifetime is over by then
-    assert removed == 5
-    assert len(_store_files(config["SESSION_DIR"])) == 1
+    assert removed == 7
+    assert len(_store_files(config["SESSION_DIR"])) == 2  # the live session, the repeat marker
     expect_home(dd)
     assert "Pat Lee" in live.get("/portal/").text
-    assert b"ddsite_store_swept_total 5.0" in state.metrics.exposition()
+    assert b"ddsite_store_swept_total 7.0" in state.metrics.exposition()
 
 
 def test_sweep_starts_by_itself_on_a_request_once_due(config):
@@ -163,7 +167,7 @@ def test_everything_in_redis_has_a_lifetime(config, redis_url, dd):
             name = key.decode()
             kinds.add(name.split(":")[1])
             assert server.ttl(key) > 0, f"{name} never expires"
-        assert {"session", "once", "outcome", "draft"} <= kinds
+        assert {"session", "claim", "outcome", "draft"} <= kinds
         assert 600 < server.ttl(f"ddsite:session:{handle}") <= 660
         server.close()
     finally:

@@ -16,7 +16,7 @@ API = HOST + "/api/v4/tech"
 STATUSES = [{"id": 1, "name": "New"}, {"id": 2, "name": "In progress"},
             {"id": 6, "name": "Closed", "isClosed": True}]
 PRIORITIES = [{"id": 1, "name": "Low"}, {"id": 3, "name": "High"}]
-AGENTS = [{"id": 2, "name": "Sam Agent"}, {"id": 5, "name": "Priya Shah"}]
+AGENTS = [{"id": 2, "name": "Sam Agent"}, {"id": 5, "name": "Priya Shah"}, {"id": 7, "name": "Tom Becker"}]
 
 
 def row(ticket_id=1005, **extra) -> dict:
@@ -191,7 +191,7 @@ def test_internal_note_by_default(agent, dd):
     dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
     response = agent.post("/tech/tickets/1005", data={**form_data(page, "note"), "note": "Checked",
                                                       "visibility": "internal"})
-    assert response.status_code == 303 and response.headers["Location"].endswith("#latest")
+    assert response.status_code == 303 and response.headers["Location"].endswith("#note-9")
     assert json.loads(dd.calls[-1].request.body) == {"note": "Checked", "isInternal": True}
 
 
@@ -238,7 +238,7 @@ def test_send_and_set_status_posts_the_note_then_patches_only_the_status(agent, 
     dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
     dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
     response = _compose(agent, dd, page, send="with_status", then_status="2")
-    assert response.status_code == 303 and response.headers["Location"].endswith("#latest")
+    assert response.status_code == 303 and response.headers["Location"].endswith("#note-9")
     assert patches(dd) == [{"status": {"id": 2}}]
     sent = [(c.request.method, c.request.url.rsplit("/", 1)[1]) for c in dd.calls
             if c.request.method in ("POST", "PATCH")]
@@ -364,20 +364,79 @@ def test_no_put_is_ever_sent(agent, dd):
     assert not any(c.request.method == "PUT" for c in dd.calls)
 
 
-def test_conflict_shows_what_changed_and_overwrites_nothing(agent, dd):
-    page = open_ticket(agent, dd)
-    moved = ticket(modifiedOn="2026-11-28T01:00:00Z", status={"id": 2, "name": "In progress"},
-                   assignedAgents=[{"id": 5, "name": "Priya Shah"}])
-    response = _update(agent, dd, page, {"priority": "3"}, current=moved)
+PRIYA_ONLY = [{"id": 5, "name": "Priya Shah"}]
+PRIYA_AND_TOM = [{"id": 5, "name": "Priya Shah"}, {"id": 7, "name": "Tom Becker"}]
+
+
+def _meanwhile(**changes) -> dict:
+    """#1005 as Tom left it, after Priya opened it (a later modifiedOn)."""
+    return ticket(modifiedOn="2026-11-28T01:00:00Z", **changes)
+
+
+def test_merge_without_overlap_sends_only_her_changes(agent, dd):
+    page = open_ticket(agent, dd, assignedAgents=PRIYA_ONLY)
+    moved = _meanwhile(assignedAgents=PRIYA_AND_TOM)  # Tom added himself
+    dd.add(responses.PATCH, API + "/tickets/1005", json=moved)
+    response = _update(agent, dd, page, {"status": "2", "priority": "3", "assignees": ["5"]}, current=moved)
+    assert response.status_code == 303
+    assert patches(dd) == [{"status": {"id": 2}, "priority": {"id": 3}}]  # Tom stays assigned
+    shown = open_ticket(agent, dd, assignedAgents=PRIYA_AND_TOM)
+    assert "Someone else changed it meanwhile; their changes were kept." in shown
+
+
+def test_merge_overlap_on_status_asks_and_keeps_the_colleague(agent, dd):
+    # The issue's story: Tom sets In progress and adds himself; Priya changes status and priority.
+    page = open_ticket(agent, dd, assignedAgents=PRIYA_ONLY)
+    moved = _meanwhile(status={"id": 2, "name": "In progress"}, assignedAgents=PRIYA_AND_TOM)
+    response = _update(agent, dd, page, {"status": "6", "priority": "3", "assignees": ["5"]}, current=moved)
     assert response.status_code == 409 and patches(dd) == []
     text = response.get_data(as_text=True)
-    assert "Someone changed this ticket after you opened it" in text
-    assert "Status: New → In progress" in text and "Assigned agents: nobody → Priya Shah" in text
-    # the agent's choice is still on the form; pressing Update again re-applies it
-    assert '<option selected value="3">High</option>' in text
+    assert "Status: you chose Closed; meanwhile it was changed to In progress (it was New)." in text
+    form = text.split('id="update-heading"')[1].split("</form>")[0]
+    assert '<option selected value="6">Closed</option>' in form  # her choice, to confirm
+    assert '<option selected value="3">High</option>' in form  # her other change, kept
+    assert re.search(r'<input checked id="assignees-\d" name="assignees" type="checkbox" value="7">', form)
+    # Update again as the form now stands: her status and priority, Tom untouched.
     dd.add(responses.PATCH, API + "/tickets/1005", json=moved)
-    again = _update(agent, dd, text, {"priority": "3", "status": "2", "assignees": ["5"]}, current=moved)
+    again = _update(agent, dd, text, {"status": "6", "priority": "3", "assignees": ["5", "7"]}, current=moved)
+    assert again.status_code == 303 and patches(dd) == [{"status": {"id": 6}, "priority": {"id": 3}}]
+
+
+def test_merge_overlap_on_status_can_take_theirs(agent, dd):
+    page = open_ticket(agent, dd)
+    moved = _meanwhile(status={"id": 2, "name": "In progress"})
+    first = _update(agent, dd, page, {"status": "6", "priority": "3"}, current=moved)
+    assert first.status_code == 409
+    dd.add(responses.PATCH, API + "/tickets/1005", json=moved)
+    again = _update(agent, dd, first.get_data(as_text=True), {"status": "2", "priority": "3"}, current=moved)
     assert again.status_code == 303 and patches(dd) == [{"priority": {"id": 3}}]
+
+
+def test_merge_both_changing_assignees_keeps_both_changes(agent, dd):
+    page = open_ticket(agent, dd, assignedAgents=PRIYA_ONLY)
+    moved = _meanwhile(assignedAgents=PRIYA_AND_TOM)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=moved)
+    response = _update(agent, dd, page, {"assignees": ["5", "2"]}, current=moved)  # Priya adds Sam
+    assert response.status_code == 303
+    assert patches(dd) == [{"assignedAgents": [{"id": 5}, {"id": 7}, {"id": 2}]}]
+
+
+def test_merge_removal_removes_only_who_she_removed(agent, dd):
+    page = open_ticket(agent, dd, assignedAgents=PRIYA_ONLY)
+    moved = _meanwhile(assignedAgents=PRIYA_AND_TOM)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=moved)
+    response = _update(agent, dd, page, {"assignees": []}, current=moved)  # Priya steps off
+    assert response.status_code == 303 and patches(dd) == [{"assignedAgents": [{"id": 7}]}]
+
+
+def test_string_ids_upstream_are_the_same_ids(agent, dd):
+    strings = ticket(status={"id": "1", "name": "New"}, priority={"id": "1", "name": "Low"},
+                     assignedAgents=[{"id": "5", "name": "Priya Shah"}])
+    dd.add(responses.GET, API + "/tickets/1005", json=strings)
+    lookups(dd)
+    page = agent.get("/tech/tickets/1005").get_data(as_text=True)
+    response = _update(agent, dd, page, {"assignees": ["5"]}, current=strings)
+    assert response.status_code == 303 and patches(dd) == []  # nothing changed: "5" is 5
 
 
 def test_deskdirector_refusal_lands_on_the_field(agent, dd):

@@ -7,10 +7,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.hooks import dispatch_hook
 
 from .endpoints import Endpoint
 from .errors import (
@@ -23,10 +25,12 @@ from .errors import (
     UnknownShape,
 )
 from .faces import PortalFace, TechFace
+from .lookups import INVALIDATES, LOOKUPS, LookupCache
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+_HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": "ddsite"}
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "traceparent")
 
 
@@ -35,45 +39,67 @@ CallObserver = Callable[[str, float, "DeskDirectorError | None", "int | None"], 
 
 
 class Transport:
-    """Per-process HTTP state: one keep-alive session per upstream host and a thread pool."""
+    """Per-process HTTP state: one keep-alive session per upstream host and a thread pool.
+
+    Sized so that fan-out does not queue: every one of the server's `server_threads` may run a
+    page whose widest fan-out is `max_parallel_calls` reads, one of them on its own thread.
+    """
 
     def __init__(self, *, connect_timeout: float, read_timeout: float, get_retries: int,
-                 retry_backoff: float, max_parallel_calls: int,
+                 retry_backoff: float, max_parallel_calls: int, server_threads: int = 8,
                  on_call: CallObserver | None = None) -> None:
         self.on_call = on_call
         self.timeout = (connect_timeout, read_timeout)
         self.get_retries = get_retries
         self.retry_backoff = retry_backoff
         self.max_parallel_calls = max_parallel_calls
+        self.pool_size = server_threads * max_parallel_calls
+        self.executor_size = max(1, server_threads * (max_parallel_calls - 1))
         self._sessions: dict[str, requests.Session] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def session_for(self, host: str) -> requests.Session:
         """The pooled session for one DeskDirector origin, created on first use."""
+        session = self._sessions.get(host)
+        if session is not None:
+            return session
         with self._lock:
             session = self._sessions.get(host)
             if session is None:
                 session = requests.Session()
-                # Retries are ours (GET only); the adapter just pools connections.
-                adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.max_parallel_calls * 2,
-                                      max_retries=0)
+                # No proxy variables, .netrc or CA bundle looked up per call: the host is an
+                # allow-listed DeskDirector instance, and each look-up cost CPU on every call.
+                session.trust_env = False
+                # Retries are ours (GET only); the adapter just pools connections, one per
+                # call that can be in flight at once, so none is opened and thrown away.
+                adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.pool_size, max_retries=0)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
                 self._sessions[host] = session
             return session
 
-    def run_parallel(self, calls: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
-        """Run independent calls concurrently; return their results by name, or raise the first error."""
-        if len(calls) < 2:
-            return {name: call() for name, call in calls.items()}
+    def executor(self) -> ThreadPoolExecutor:
+        """The process's pool for concurrent reads, created on first use."""
         with self._lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(self.max_parallel_calls,
+                self._executor = ThreadPoolExecutor(self.executor_size,
                                                     thread_name_prefix="deskdirector")
-            executor = self._executor
-        futures = {name: executor.submit(call) for name, call in calls.items()}
-        return {name: future.result() for name, future in futures.items()}
+            return self._executor
+
+    def run_parallel(self, calls: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
+        """Run independent calls concurrently; return their results by name, or raise the first error.
+
+        The first call runs on the caller's own thread: it would only wait otherwise.
+        """
+        if len(calls) < 2:
+            return {name: call() for name, call in calls.items()}
+        (first_name, first_call), *others = calls.items()
+        executor = self.executor()
+        futures = {name: executor.submit(call) for name, call in others}
+        results = {first_name: first_call()}
+        results.update((name, future.result()) for name, future in futures.items())
+        return {name: results[name] for name in calls}
 
     def close(self) -> None:
         """Close pooled connections and the thread pool."""
@@ -94,11 +120,13 @@ class Client:
     """
 
     def __init__(self, transport: Transport, endpoints: Mapping[str, Endpoint], host: str,
-                 token: str) -> None:
+                 token: str, *, lookups: LookupCache | None = None, user: Any = None) -> None:
         self._transport = transport
         self._endpoints = endpoints
         self.host = host
         self._token = token
+        self._lookups = lookups
+        self._user = user  # whose per-user look-ups these are
         self.portal = PortalFace(self)
         self.tech = TechFace(self)
 
@@ -115,7 +143,21 @@ class Client:
         """Call endpoint `name` and return the decoded JSON (None for an empty body).
 
         `path_values` fill the path's placeholders; optional ones the path does not name are
-        left out."""
+        left out. Look-up lists come from the look-up cache when there is one; a change drops
+        the lists it relied on, whatever its outcome.
+        """
+        if self._lookups is not None and name in LOOKUPS and not params:
+            return self._lookups.get(self.host, name, self._user,
+                                     lambda: self._observed(name, params, json, path_values),
+                                     **path_values)
+        try:
+            return self._observed(name, params, json, path_values)
+        finally:
+            if self._lookups is not None and name in INVALIDATES:
+                self._lookups.invalidate(self.host, name, self._user)
+
+    def _observed(self, name: str, params: Mapping[str, Any] | None, json: Any,
+                  path_values: Mapping[str, Any]) -> Any:
         started = time.monotonic()
         try:
             result, status = self._call(name, params, json, path_values)
@@ -147,13 +189,17 @@ class Client:
         raise AssertionError("unreachable")
 
     def _send(self, method: str, url: str, params, body) -> requests.Response:
+        # Straight to the pooled adapter: the session's cookie jar, hooks and redirect handling
+        # cost CPU on every call, and a cookie DeskDirector set for one user must never ride
+        # along on another user's call.
         session = self._transport.session_for(self.host)
-        headers = {"Authorization": f"DdAccessToken {self._token}", "Accept": "application/json"}
+        adapter = session.get_adapter(url)
+        headers = {**_HEADERS, "Authorization": f"DdAccessToken {self._token}"}
         started = time.monotonic()
         path = url[len(self.host):]
         try:
-            response = session.request(method, url, params=params, json=body, headers=headers,
-                                       timeout=self._transport.timeout)
+            response = adapter.send(_prepared(method, url, params, body, headers),
+                                    timeout=self._transport.timeout)
         except requests.Timeout as exc:
             log.warning("DeskDirector %s %s timed out", method, path)
             error = Unavailable("DeskDirector did not answer in time.", timed_out=True)
@@ -164,9 +210,13 @@ class Client:
         except requests.RequestException as exc:
             log.warning("DeskDirector %s %s failed: %s", method, path, type(exc).__name__)
             raise Unavailable("DeskDirector could not be reached.", retryable=True) from None
-        log.info("DeskDirector %s %s -> %s in %.0f ms (request id %s)", method, path,
-                 response.status_code, (time.monotonic() - started) * 1000,
-                 _request_id(response) or "-")
+        response.elapsed = timedelta(seconds=time.monotonic() - started)
+        if session.hooks["response"]:  # what session.send would have done (the probe listens)
+            response = dispatch_hook("response", session.hooks, response)
+        if log.isEnabledFor(logging.INFO):
+            log.info("DeskDirector %s %s -> %s in %.0f ms (request id %s)", method, path,
+                     response.status_code, response.elapsed.total_seconds() * 1000,
+                     _request_id(response) or "-")
         return response
 
     def _result(self, name: str, response: requests.Response) -> Any:
@@ -193,6 +243,16 @@ class Client:
     def parallel(self, **calls: Callable[[], Any]) -> dict[str, Any]:
         """Run independent reads concurrently: client.parallel(a=lambda: …, b=lambda: …)."""
         return self._transport.run_parallel(calls)
+
+
+def _prepared(method: str, url: str, params, body, headers: dict) -> requests.PreparedRequest:
+    """The request as the adapter sends it; no cookies, auth hooks or environment merged in."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_method(method)
+    prepared.prepare_url(url, params)
+    prepared.prepare_headers(headers)
+    prepared.prepare_body(data=None, files=None, json=body)
+    return prepared
 
 
 def _request_id(response: requests.Response) -> str | None:

@@ -9,6 +9,9 @@ class DeskDirectorError(Exception):
     status_code = 502
     # Set by ddsite when the form that led to this error was kept as a draft.
     draft_saved = False
+    # Set by ddsite on a failed send: "no" (certainly not sent), "unknown", or "already" (sent
+    # before, by an earlier request with the same form).
+    sent: str | None = None
 
     def __init__(self, message: str, *, upstream_status: int | None = None,
                  field_errors: dict[str, list[str]] | None = None,

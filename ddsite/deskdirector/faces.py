@@ -249,13 +249,14 @@ class TechFace(_Face):
             ticket = self.ticket(ticket_id)
             return ticket, self.statuses(queue=ticket.queue)
 
-        calls: dict[str, Callable[[], Any]] = {"priorities": self.priorities,
-                                               "agents": self.agents}
+        # The ticket first: the first read runs on the request's own thread, and the look-ups
+        # usually come from the look-up cache.
+        calls: dict[str, Callable[[], Any]]
         if self.statuses_follow_the_queue:
-            calls["ticket_and_statuses"] = ticket_and_statuses
+            calls = {"ticket_and_statuses": ticket_and_statuses}
         else:
-            calls["ticket"] = lambda: self.ticket(ticket_id)
-            calls["statuses"] = self.statuses
+            calls = {"ticket": lambda: self.ticket(ticket_id), "statuses": self.statuses}
+        calls.update(priorities=self.priorities, agents=self.agents)
         got = self._client.parallel(**calls)
         ticket, statuses = got.get("ticket_and_statuses") or (got["ticket"], got["statuses"])
         return TicketChoices(ticket=ticket, statuses=statuses, priorities=got["priorities"],

@@ -19,16 +19,16 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
-from .. import auth, drafts, navigation
+from .. import auth, lookback, navigation, sendonce
 from ..auth import PageError, api, current_user, tenant
 from ..config import ConfigError
 from ..deskdirector.models import User
 from ..forms import OnceForm, note_field
 from ..navigation import Link
-from ..submit import send_once
+from ..sendonce import Sending
 
-__all__ = ["PageBlueprint", "PageRefused", "api", "current_user", "tenant", "send_once", "drafts",
-           "OnceForm", "note_field", "PageError", "register_pages"]
+__all__ = ["PageBlueprint", "PageRefused", "api", "current_user", "tenant", "sendonce", "Sending",
+           "lookback", "OnceForm", "note_field", "PageError", "register_pages"]
 
 ENTRY_POINT_GROUP = "ddsite.pages"
 AUDIENCES = {"portal": "contacts, in the client portal", "tech": "agents, in TECH"}

@@ -6,7 +6,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..deskdirector.models import Ref
+from ..deskdirector.models import Ref, Ticket
 from ..forms import ListFilterForm, NoteLength, OnceForm, RefField, choices, note_field, strip
 
 SUMMARY_MAX = 200
@@ -44,3 +44,8 @@ class NewRequestForm(OnceForm):
         else:
             del self.priority
         return self
+
+    def follow_up(self, original: Ticket) -> None:
+        """Start a request that follows up a (closed) ticket and names it."""
+        self.summary.data = f"Follow-up to #{original.id}: {original.summary}"[:SUMMARY_MAX]
+        self.description.data = f"This follows up ticket #{original.id}, which is closed.\n\n"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from .. import auth, drafts, navigation
+from .. import auth, conversation, lookback, navigation, sendonce
 from ..deskdirector.errors import Forbidden
 from ..forms import page_window, ticket_number
 from ..pages import PageBlueprint
-from ..submit import send_once
+from ..sendonce import Sending
 from .forms import NewRequestForm, ReplyForm, TicketFilterForm
 
 bp = PageBlueprint("portal", __name__, audience="portal", url_prefix="/portal",
@@ -51,40 +51,62 @@ def ticket(ticket_id: int):
     """A ticket's details and public conversation, with the reply form."""
     form = ReplyForm()
     if request.form.get("discard"):
-        return drafts.discarded(url_for(".ticket", ticket_id=ticket_id))
+        return sendonce.discarded(url_for(".ticket", ticket_id=ticket_id))
     if form.validate_on_submit():
-        sent = send_once(form, REPLY_FIELDS,
-                         lambda: auth.api().portal.add_note(ticket_id, form.note.data),
-                         lambda _note: _done("Your reply was sent.",
-                                             url_for(".ticket", ticket_id=ticket_id,
-                                                     _anchor="latest"), "sent"))
+        sent = sendonce.send(form, _reply(ticket_id, form.note.data))
         if sent:
             return sent
     details = auth.api().portal.ticket(ticket_id)
-    return render_template("portal/ticket.html", ticket=details, form=drafts.prepare(form),
+    return render_template("portal/ticket.html", ticket=details, form=sendonce.prepare(form),
+                           notes=conversation.newest(details.notes, show_internal=False),
                            portal_url=auth.return_url(auth.tenant(), "portal", ticket_id)
                            ), _status(form)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new_request():
-    """Raise a new request."""
+    """Raise a new request (a follow-up to a closed ticket names it: `?follow_up=N`)."""
     if request.form.get("discard"):
-        return drafts.discarded(url_for(".new_request"))
+        return sendonce.discarded(url_for(".new_request"))
     api = auth.api()
     choices = api.parallel(request_types=api.portal.request_types,
                            priorities=lambda: _priorities_if_allowed(api.portal))
     form = NewRequestForm().with_choices(choices["request_types"], choices["priorities"])
     if form.validate_on_submit():
-        priority = form.priority.chosen if "priority" in form else None
-        created = send_once(form, {}, lambda: api.portal.create_ticket(
-            summary=form.summary.data, description=form.description.data or "",
-            request_type=form.request_type.chosen, priority=priority),
-            lambda ticket: _done(f"Your request #{ticket.id} was raised.",
-                                 url_for(".ticket", ticket_id=ticket.id)))
+        created = sendonce.send(form, _new_request(form))
         if created:
             return created
-    return render_template("portal/new.html", form=drafts.prepare(form)), _status(form)
+    if request.method == "GET" and request.args.get("follow_up", "").isdigit():
+        form.follow_up(api.portal.ticket(int(request.args["follow_up"])))
+    return render_template("portal/new.html", form=sendonce.prepare(form)), _status(form)
+
+
+def _reply(ticket_id: int, text: str) -> Sending:
+    portal, me = auth.api().portal, auth.current_user()
+    return Sending(
+        send=lambda: portal.add_note(ticket_id, text),
+        find=lambda since: lookback.note_by(portal, ticket_id, text, me, since),
+        done=lambda note: _done("Your reply was sent.", _note_url(ticket_id, note), "sent"),
+        fields=REPLY_FIELDS, repeat_text=text)
+
+
+def _new_request(form: NewRequestForm) -> Sending:
+    portal, me = auth.api().portal, auth.current_user()
+    priority = form.priority.chosen if "priority" in form else None
+    return Sending(
+        send=lambda: portal.create_ticket(summary=form.summary.data,
+                                          description=form.description.data or "",
+                                          request_type=form.request_type.chosen,
+                                          priority=priority),
+        find=lambda since: lookback.request_by(portal, form.summary.data, me, since),
+        done=lambda ticket: _done(f"Your request #{ticket.id} was raised.",
+                                  url_for(".ticket", ticket_id=ticket.id)))
+
+
+def _note_url(ticket_id: int, note) -> str:
+    """The ticket at the note just sent (DeskDirector may answer without the note)."""
+    anchor = f"note-{note.id}" if note is not None and note.id is not None else "latest"
+    return url_for(".ticket", ticket_id=ticket_id, _anchor=anchor)
 
 
 def _priorities_if_allowed(portal):
@@ -100,5 +122,7 @@ def _done(message: str, target: str, category: str = "success") -> str:
 
 
 def _status(form) -> int:
+    if form.repeat_of:
+        return 409
     return 422 if form.errors or form.form_errors else 200
 

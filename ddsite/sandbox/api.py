@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from ..deskdirector.endpoints import Endpoint
 from .data import DATABASE, PRIORITIES, REQUEST_TYPES, STATUSES, HelpDesk
-from .faults import Faults
+from .faults import Faults, answer_late
 from .tokens import KEYS_MAX_AGE, TokenAuthority
 from .wire import QUEUES, Wire, WireError
 
@@ -457,6 +457,7 @@ def blueprint(endpoints: Mapping[str, Endpoint]) -> Blueprint:
     bp = Blueprint("api", __name__)
     bp.register_error_handler(ApiError, _api_error)
     bp.before_request(_authenticate)
+    bp.after_request(answer_late)
     for name, endpoint in endpoints.items():
         methods = [endpoint.method]
         if name == "tech.update_ticket":

@@ -6,7 +6,7 @@ import random
 import threading
 import time
 
-from flask import Response, jsonify
+from flask import Response, g, jsonify
 
 FAULT_KINDS = ("500", "503", "timeout")
 
@@ -20,7 +20,16 @@ class Faults:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self.hang_seconds = hang_seconds
+        self.spike_rate, self.spike_seconds = 0.0, 0.0
         self.set(latency=latency, error_rate=error_rate, kinds=kinds)
+
+    def set_spikes(self, rate: float, seconds: float) -> None:
+        """A share of calls answer `seconds` late: half wait before doing the work, half after
+        it (the work is done, the answer arrives late), as a busy server does."""
+        if not 0 <= rate <= 1 or seconds < 0:
+            raise ValueError("spike rate must be between 0 and 1, seconds not negative")
+        with self._lock:
+            self.spike_rate, self.spike_seconds = rate, seconds
 
     def set(self, *, latency: float | None = None, error_rate: float | None = None,
             kinds: tuple[str, ...] | None = None) -> None:
@@ -45,11 +54,21 @@ class Faults:
             return {"latency": self.latency, "errorRate": self.error_rate, "kinds": list(self.kinds)}
 
     def apply(self) -> Response | None:
-        """Sleep the latency; then maybe fail. Returns the failure reply, or None to go on."""
+        """Sleep the latency; then maybe fail. Returns the failure reply, or None to go on.
+
+        A spike that comes after the work is left in `g.late_by` for `answer_late()`.
+        """
         with self._lock:
             latency, rate, kinds = self.latency, self.error_rate, self.kinds
             failing = rate > 0 and self._random.random() < rate
             kind = self._random.choice(kinds) if failing else None
+            spiking = self.spike_rate > 0 and self._random.random() < self.spike_rate
+            spike_after = self._random.random() < 0.5
+            spike = self.spike_seconds if spiking else 0.0
+        if spike and spike_after:
+            g.late_by = spike
+        elif spike:
+            time.sleep(spike)
         if latency:
             time.sleep(latency)
         if kind is None:
@@ -60,6 +79,13 @@ class Faults:
         status = int(kind)
         return _failure(status, "ServerError" if status == 500 else "ServiceUnavailable",
                         f"Injected failure ({status}).")
+
+
+def answer_late(response: Response) -> Response:
+    """After-request: hold back an answer whose work is done, when a spike said so."""
+    if g.get("late_by"):
+        time.sleep(g.late_by)
+    return response
 
 
 def _failure(status: int, code: str, message: str) -> Response:

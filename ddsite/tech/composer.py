@@ -5,25 +5,29 @@ from __future__ import annotations
 from flask import flash, url_for
 from werkzeug.wrappers import Response
 
+from .. import lookback, sendonce
 from ..deskdirector.errors import DeskDirectorError
 from ..deskdirector.faces import TechFace
-from ..deskdirector.models import Ticket
-from ..submit import send_once
+from ..deskdirector.models import Ticket, User
+from ..sendonce import Sending
 from .forms import NoteForm
 
 
 def send(tech: TechFace, ticket_id: int, form: NoteForm, current: Ticket,
-         fields: dict[str, str]) -> Response | None:
+         fields: dict[str, str], me: User) -> Response | None:
     """Add the note once; then set the chosen status, and say next to the note what happened."""
-    internal = form.visibility.data == "internal"
+    internal, text = form.visibility.data == "internal", form.note.data
 
-    def sent(_note) -> str:
+    def sent(note) -> str:
         said = "Your internal note was added." if internal else "Your reply was sent to the contact."
         flash(said + _set_status(tech, ticket_id, form, current), "sent")
-        return url_for(".ticket", ticket_id=ticket_id, _anchor="latest")
+        anchor = f"note-{note.id}" if note is not None and note.id is not None else "latest"
+        return url_for(".ticket", ticket_id=ticket_id, _anchor=anchor)
 
-    return send_once(form, fields, lambda: tech.add_note(ticket_id, form.note.data,
-                                                         internal=internal), sent)
+    return sendonce.send(form, Sending(
+        send=lambda: tech.add_note(ticket_id, text, internal=internal),
+        find=lambda since: lookback.note_by(tech, ticket_id, text, me, since),
+        done=sent, fields=fields, repeat_text=text))
 
 
 def _set_status(tech: TechFace, ticket_id: int, form: NoteForm, current: Ticket) -> str:

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ..deskdirector.models import Ref, Ticket
 from ..forms import ListFilterForm, OnceForm, RefField, RefsField, choices, note_field
+from .merge import Fields
 
 VIEWS = {  # queue view → (status, assigned), in the words of api.tech.tickets
     "mine": ("open", "me"),
@@ -103,38 +104,46 @@ class UpdateForm(OnceForm):
 
     def load(self, ticket: Ticket) -> None:
         """Show the ticket's current values and remember them, to send only what changes."""
-        self.status.data = _text(ticket.status) or None
-        self.priority.data = _text(ticket.priority) or None
-        self.assignees.data = [str(a.id) for a in ticket.assigned_agents]
+        self.show(fields_of(ticket))
         self.remember(ticket)
+
+    def show(self, values: Fields) -> None:
+        """Put these values (ids as text) in the form's fields."""
+        self.status.data, self.priority.data = values.status, values.priority
+        self.assignees.data = list(values.assignees)
 
     def remember(self, ticket: Ticket) -> None:
         """Record the ticket as loaded (also after a conflict, so the agent can re-apply)."""
+        loaded = fields_of(ticket)
         self.loaded_modified_on.data = ticket.raw_modified_on
-        self.loaded_status.data = _text(ticket.status)
-        self.loaded_priority.data = _text(ticket.priority)
-        self.loaded_assignees.data = ",".join(str(a.id) for a in ticket.assigned_agents)
+        self.loaded_status.data = loaded.status or ""
+        self.loaded_priority.data = loaded.priority or ""
+        self.loaded_assignees.data = ",".join(loaded.assignees)
 
     def loaded_assignee_ids(self) -> list[str]:
         """The assignees' ids (as text) when the form was loaded."""
         loaded = self.loaded_assignees.data or ""
         return loaded.split(",") if loaded else []
 
-    def changes(self) -> dict:
-        """Only the fields the agent changed, by the names `api.tech.update_ticket` takes
-        (a priority of None clears it)."""
-        changes: dict = {}
-        if (self.status.data or "") != self.loaded_status.data:
-            changes["status"] = self.status.chosen
-        if (self.priority.data or "") != self.loaded_priority.data:
-            changes["priority"] = self.priority.chosen
-        if sorted(self.assignees.data or []) != sorted(self.loaded_assignee_ids()):
-            changes["assignees"] = self.assignees.chosen
-        return changes
+    def loaded(self) -> Fields:
+        """The values the agent saw when the form was loaded."""
+        return Fields.of(self.loaded_status.data, self.loaded_priority.data,
+                         self.loaded_assignee_ids())
+
+    def wanted(self) -> Fields:
+        """The values the agent chose."""
+        return Fields.of(self.status.data, self.priority.data, self.assignees.data or [])
 
 
 def _text(ref: Ref | None) -> str:
     return "" if ref is None or ref.id is None else str(ref.id)
+
+
+def fields_of(ticket: Ticket) -> Fields:
+    """A ticket's updatable fields, ids as text."""
+    return Fields.of(ticket.status.id if ticket.status else None,
+                     ticket.priority.id if ticket.priority else None,
+                     [a.id for a in ticket.assigned_agents])
 
 
 class ConfirmForm(FlaskForm):

@@ -7,64 +7,79 @@ from dataclasses import dataclass, field
 from flask import flash, redirect, url_for
 from werkzeug.wrappers import Response
 
+from .. import sendonce
 from ..deskdirector.errors import Forbidden
 from ..deskdirector.faces import TechFace
 from ..deskdirector.models import Id, Ticket, User
-from ..submit import send_once
-from .forms import UpdateForm
+from ..sendonce import Sending
+from .forms import UpdateForm, fields_of
+from .merge import Clash, merge
+
+_FIELD_LABELS = {"status": "Status", "priority": "Priority"}
 
 
 @dataclass
 class Outcome:
-    """Either a response to return (sent, or nothing to send) or the changes that conflict."""
+    """Either a response to return (sent, or nothing to send) or the clashes to resolve."""
 
     response: Response | None = None
     conflict: list[str] = field(default_factory=list)
 
 
 def apply(tech: TechFace, ticket_id: int, current: Ticket, form: UpdateForm) -> Outcome:
-    """PATCH the agent's changes, unless the ticket moved since the form was loaded."""
-    if current.raw_modified_on != form.loaded_modified_on.data:
-        conflict = describe_conflict(form, current)
-        form.remember(current)  # pressing Update again applies the agent's values to this version
-        return Outcome(conflict=conflict)
-    changes = form.changes()
+    """PATCH what the agent changed onto the ticket as it is now; when someone else changed the
+    same field meanwhile, send nothing and show both values for the agent to choose."""
+    result = merge(form.loaded(), form.wanted(), fields_of(current))
     target = url_for(".ticket", ticket_id=ticket_id)
-    if not changes:
+    if result.clashes:
+        conflict = describe_clashes(form, result.clashes)
+        form.remember(current)  # pressing Update again applies the agent's choice to this version
+        form.show(result.shown)
+        return Outcome(conflict=conflict)
+    if not result.changes:
         flash("Nothing was changed, so nothing was sent.", "info")
         return Outcome(response=redirect(target, code=303))
+    changes = upstream_changes(form, result.changes)
+    moved = current.raw_modified_on != form.loaded_modified_on.data
 
     def updated(_ticket) -> str:
-        flash("The ticket was updated.", "success")
+        flash("The ticket was updated." + (" Someone else changed it meanwhile; their changes "
+                                           "were kept." if moved else ""), "success")
         return target
 
-    return Outcome(response=send_once(form, {}, lambda: tech.update_ticket(ticket_id, **changes),
-                                      updated))
+    return Outcome(response=sendonce.send(form, Sending(
+        send=lambda: tech.update_ticket(ticket_id, **changes), done=updated)))
 
 
-def describe_conflict(form: UpdateForm, current: Ticket) -> list[str]:
-    """What changed upstream since the form was loaded, in words."""
-    statuses = {str(c.value): c.label for c in form.status.choices}
-    priorities = {str(c.value): c.label for c in form.priority.choices}
-    agents = {str(c.value): c.label for c in form.assignees.choices}
-    changes = []
-    now_status = str(current.status.id) if current.status else ""
-    if now_status != form.loaded_status.data:
-        changes.append(f"Status: {statuses.get(form.loaded_status.data, 'none')} → "
-                       f"{current.status.name if current.status else 'none'}")
-    now_priority = str(current.priority.id) if current.priority else ""
-    if now_priority != form.loaded_priority.data:
-        changes.append(f"Priority: {priorities.get(form.loaded_priority.data, 'none')} → "
-                       f"{current.priority.name if current.priority else 'none'}")
-    loaded = [i for i in form.loaded_assignees.data.split(",") if i]
-    now = [str(a.id) for a in current.assigned_agents]
-    if sorted(loaded) != sorted(now):
-        before = ", ".join(agents.get(i, f"#{i}") for i in loaded) or "nobody"
-        after = ", ".join(a.name for a in current.assigned_agents) or "nobody"
-        changes.append(f"Assigned agents: {before} → {after}")
-    if not changes:
-        changes.append("Other details changed, for example a new note.")
-    return changes
+def upstream_changes(form: UpdateForm, changes: dict) -> dict:
+    """The merged changes by the names `api.tech.update_ticket` takes, ids as DeskDirector wrote
+    them (a priority of None clears it)."""
+    upstream: dict = {}
+    if "status" in changes:
+        upstream["status"] = form.status.id_for(changes["status"])
+    if "priority" in changes:
+        upstream["priority"] = form.priority.id_for(changes["priority"])
+    if "assignees" in changes:
+        upstream["assignees"] = [form.assignees.id_for(i) for i in changes["assignees"]]
+    return upstream
+
+
+def describe_clashes(form: UpdateForm, clashes: list[Clash]) -> list[str]:
+    """Each field both changed, with both values, in words."""
+    labels = {"status": dict(_labels(form.status.choices)),
+              "priority": dict(_labels(form.priority.choices))}
+    lines = []
+    for clash in clashes:
+        named = labels[clash.name]
+        mine, theirs, base = (named.get(v, "none") if v else "none"
+                              for v in (clash.mine, clash.theirs, clash.base))
+        lines.append(f"{_FIELD_LABELS[clash.name]}: you chose {mine}; meanwhile it was changed "
+                     f"to {theirs} (it was {base}).")
+    return lines
+
+
+def _labels(choices) -> list[tuple[str, str]]:
+    return [(str(c.value), c.label) for c in choices]
 
 
 def quick_action(tech: TechFace, ticket_id: int, action: str, me: User) -> str:

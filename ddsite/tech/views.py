@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from .. import auth, drafts, navigation
+from .. import auth, conversation, navigation, sendonce
 from ..forms import page_window, ticket_number
 from ..pages import PageBlueprint
 from ..redirects import local_target
@@ -47,7 +47,7 @@ def queue():
 def ticket(ticket_id: int):
     """A ticket: conversation, the composer (note, maybe a status) and the properties form."""
     if request.form.get("discard"):
-        return drafts.discarded(url_for(".ticket", ticket_id=ticket_id))
+        return sendonce.discarded(url_for(".ticket", ticket_id=ticket_id))
     tech = auth.api().tech
     page = tech.ticket_with_choices(ticket_id)
     submitted = request.form.get("form_name") if request.method == "POST" else None
@@ -57,7 +57,8 @@ def ticket(ticket_id: int):
         page.statuses, page.priorities, page.agents, page.ticket)
     response, conflict = None, []
     if submitted == "note" and note_form.validate():
-        response = composer.send(tech, ticket_id, note_form, page.ticket, NOTE_FIELDS)
+        response = composer.send(tech, ticket_id, note_form, page.ticket, NOTE_FIELDS,
+                                 auth.current_user())
     elif submitted == "update" and update_form.validate():
         outcome = updates.apply(tech, ticket_id, page.ticket, update_form)
         response, conflict = outcome.response, outcome.conflict
@@ -67,10 +68,12 @@ def ticket(ticket_id: int):
         update_form.load(page.ticket)
     if submitted != "note":
         note_form.remember(page.ticket)
-    status = 409 if conflict else (422 if note_form.errors or update_form.errors else 200)
+    status = 409 if conflict or note_form.repeat_of else (
+        422 if note_form.errors or update_form.errors else 200)
     return render_template(
-        "tech/ticket.html", ticket=page.ticket, note_form=drafts.prepare(note_form, "note"),
-        update_form=drafts.prepare(update_form, "update"), conflict=conflict,
+        "tech/ticket.html", ticket=page.ticket, note_form=sendonce.prepare(note_form, "note"),
+        notes=conversation.newest(page.ticket.notes, show_internal=True),
+        update_form=sendonce.prepare(update_form, "update"), conflict=conflict,
         portal_url=auth.return_url(auth.tenant(), "tech", ticket_id)), status
 
 

@@ -1,0 +1,144 @@
+"""The transport: pool sized from server threads x fan-out, one read on the caller's thread,
+no proxy or .netrc look-ups from the environment."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ddsite.config import ConfigError, load
+from ddsite.deskdirector.client import Client, Transport
+from ddsite.deskdirector.endpoints import DEFAULT_ENDPOINTS
+
+from .conftest import HOST
+
+
+def make_transport(**sizes) -> Transport:
+    return Transport(connect_timeout=2, read_timeout=5, get_retries=0, retry_backoff=0, **sizes)
+
+
+def test_pools_are_sized_from_threads_times_fan_out():
+    transport = make_transport(max_parallel_calls=4, server_threads=3)
+    try:
+        adapter = transport.session_for(HOST).get_adapter(HOST)
+        assert adapter._pool_maxsize == 12  # a connection for every read that can be in flight
+        assert transport.executor()._max_workers == 9  # one read of each page runs on its own thread
+    finally:
+        transport.close()
+
+
+def test_every_thread_fans_out_at_once_without_queueing():
+    transport = make_transport(max_parallel_calls=3, server_threads=2)
+    everyone = threading.Barrier(6, timeout=5)  # passes only when all six reads run together
+    try:
+        def page(tag: str) -> dict:
+            return transport.run_parallel({f"{tag}{n}": lambda n=n: (everyone.wait(), n)[1]
+                                           for n in range(3)})
+
+        results = {}
+        threads = [threading.Thread(target=lambda t=t: results.update(page(t))) for t in "ab"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert results == {"a0": 0, "a1": 1, "a2": 2, "b0": 0, "b1": 1, "b2": 2}
+    finally:
+        transport.close()
+
+
+def test_the_first_read_runs_on_the_callers_thread_and_order_is_kept():
+    transport = make_transport(max_parallel_calls=4)
+    seen = {}
+
+    def read(name):
+        seen[name] = threading.current_thread()
+        return name
+
+    try:
+        results = transport.run_parallel({"x": lambda: read("x"), "y": lambda: read("y"),
+                                          "z": lambda: read("z")})
+        assert list(results) == ["x", "y", "z"] and results["z"] == "z"
+        assert seen["x"] is threading.current_thread()
+        assert seen["y"] is not threading.current_thread()
+    finally:
+        transport.close()
+
+
+def test_the_first_error_is_raised_even_from_the_callers_own_read():
+    transport = make_transport(max_parallel_calls=2)
+
+    def fail():
+        raise LookupError("first read failed")
+
+    try:
+        with pytest.raises(LookupError, match="first read failed"):
+            transport.run_parallel({"a": fail, "b": lambda: 1})
+    finally:
+        transport.close()
+
+
+SEEN_HEADERS: list[dict] = []
+
+
+@pytest.fixture
+def upstream():
+    """A real HTTP server on loopback answering every GET with a JSON list and a cookie."""
+    SEEN_HEADERS.clear()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            SEEN_HEADERS.append(dict(self.headers))
+            body = b'[{"id": 1, "name": "High"}]'
+            self.send_response(200)
+            self.send_header("Set-Cookie", "ARRAffinity=server-7; Path=/")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_proxy_variables_of_the_machine_are_not_used(upstream, monkeypatch):
+    # A proxy that does not exist: a client that read the environment would fail to connect.
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    transport = make_transport(max_parallel_calls=1)
+    try:
+        client = Client(transport, DEFAULT_ENDPOINTS, upstream, "token-not-a-jwt")
+        assert [ref.name for ref in client.tech.priorities()] == ["High"]
+    finally:
+        transport.close()
+
+
+def test_sizes_come_from_the_environment_with_clear_errors():
+    good = {"DDSITE_DESKDIRECTOR_HOSTS": HOST, "DDSITE_SECRET_KEY": "x"}
+    config = load(environ={**good, "DDSITE_MAX_PARALLEL_CALLS": "6", "DDSITE_SERVER_THREADS": "16"})
+    assert (config["MAX_PARALLEL_CALLS"], config["SERVER_THREADS"]) == (6, 16)
+    with pytest.raises(ConfigError, match="DDSITE_MAX_PARALLEL_CALLS.*at least 1"):
+        load(environ={**good, "DDSITE_MAX_PARALLEL_CALLS": "0"})
+
+
+def test_a_cookie_deskdirector_sets_never_rides_along_on_later_calls(upstream):
+    transport = make_transport(max_parallel_calls=1)
+    try:
+        for token in ("token-of-pat", "token-of-kim"):
+            Client(transport, DEFAULT_ENDPOINTS, upstream, token).tech.priorities()
+        assert [h.get("Authorization") for h in SEEN_HEADERS] == [
+            "DdAccessToken token-of-pat", "DdAccessToken token-of-kim"]
+        assert all("Cookie" not in h for h in SEEN_HEADERS)
+        assert SEEN_HEADERS[1]["Accept-Encoding"] == "gzip, deflate"
+    finally:
+        transport.close()
