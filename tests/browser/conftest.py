@@ -130,11 +130,21 @@ def latency(demo):
     faults.set(latency=0)
 
 
+def rendered(frame):
+    """The frame once its document has loaded, stylesheets included; returns the frame."""
+    # An element is "visible" to Playwright as soon as it is parsed, while ddsite.css may still be
+    # on its way; a page measured then is unstyled (in dark mode: light text that axe, finding no
+    # background, judges against white). The load event is when the page is what a user sees.
+    frame.wait_for_load_state("load")
+    return frame
+
+
 def serious_violations(target) -> list[str]:
-    """axe-core's serious and critical findings in a page or frame (the site's frame by default)."""
+    """axe-core's serious and critical findings in a page or frame (the site's frame by default),
+    once its stylesheets are in."""
     from axe_playwright_python.sync_playwright import Axe
 
-    frame = target if hasattr(target, "parent_frame") else frame_object(target)
+    frame = rendered(target if hasattr(target, "parent_frame") else frame_object(target))
     results = Axe().run(frame)
     return [f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']]} "
             f"{v['nodes'][0].get('failureSummary')}"
@@ -142,8 +152,8 @@ def serious_violations(target) -> list[str]:
 
 
 def scrolls_sideways(frame) -> bool:
-    """Whether the frame's page is wider than its viewport."""
-    width, viewport = frame.evaluate(
+    """Whether the frame's page, once styled, is wider than its viewport."""
+    width, viewport = rendered(frame).evaluate(
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     return width > viewport
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from .conftest import frame_object, scrolls_sideways, serious_violations, site_frame
@@ -87,3 +89,28 @@ def test_every_page_is_accessible_and_fits(browser, demo, screenshot_dir, scheme
         context.close()
     assert found == {name: [] for name in found}
     assert sideways == []
+
+
+def test_pages_are_audited_once_styled_not_while_the_stylesheet_is_on_the_way(browser, demo):
+    # Under load the stylesheet came after the heading was visible and axe, run in between, saw
+    # light unstyled text "against a white background" in dark mode. Holding it makes that moment.
+    context = browser.new_context(color_scheme="dark")
+    context.set_default_timeout(10_000)
+    held = []
+    context.route("**/static/ddsite.css*", lambda route: held.append(route))
+    page = context.new_page()
+    try:
+        page.goto(f"{demo.sandbox_url}/portal/", wait_until="commit")
+        expect(site_frame(page).get_by_role("heading", name="Welcome, Olivia Nguyen")).to_be_visible()
+        unstyled = Axe().run(frame_object(page)).response["violations"]
+        assert "color-contrast" in [v["id"] for v in unstyled]
+
+        context.set_default_timeout(500)
+        with pytest.raises(PlaywrightTimeoutError):
+            serious_violations(page)
+        context.set_default_timeout(10_000)
+        stylesheet = held.pop()
+        stylesheet.fulfill(response=stylesheet.fetch())
+        assert serious_violations(page) == []
+    finally:
+        context.close()
