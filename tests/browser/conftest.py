@@ -36,8 +36,11 @@ def browser():
         if os.environ.get("CI") == "true":
             pytest.fail(f"browser tests must run in CI: {reason}")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as clicks and page loads do (10 s): on a busy machine a page that
+    # makes several DeskDirector calls can take longer than Playwright's default 5 s to appear.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS,
                                              headless=True)
