@@ -62,7 +62,9 @@ def serve(bind: str, workers: int | None, threads: int) -> int:
     prepare_metrics_folder()
     from . import create_app
 
-    app = create_app()  # raises ConfigError with its message before anything is forked
+    # Raises ConfigError with its message before anything is forked. The pools for DeskDirector
+    # calls are sized from the threads that will really run.
+    app = create_app({"SERVER_THREADS": threads})
 
     class RedactingLogger(Logger):
         """gunicorn's logger with the token-redacting filter on its access and error logs."""

@@ -33,7 +33,8 @@ def test_page_assets_are_fingerprinted_and_cached_for_a_year(client, dd):
     sign_in(client, dd, "tech")
     page = client.get("/tech/").get_data(as_text=True)
     urls = asset_urls(page)
-    assert {u.split("?")[0] for u in urls} == {"/static/ddsite.css", "/brand.css", "/static/ddsite.js"}
+    assert {u.split("?")[0] for u in urls} == {"/static/ddsite.css", "/brand.css", "/static/ddsite.js",
+                                              "/static/favicon.svg"}
     for url in urls:
         assert re.search(r"\?v=[0-9a-f]{12}$", url), url
         reply = fetch(client, url)

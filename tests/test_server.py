@@ -125,6 +125,28 @@ def test_worker_timeout_outlasts_the_slowest_deskdirector_read():
     assert worker_timeout({**DEFAULTS, "READ_TIMEOUT": 60}) > 60 * 3
 
 
+def test_serve_sizes_the_deskdirector_pools_from_its_threads(tmp_path, monkeypatch):
+    from gunicorn.app.base import BaseApplication
+
+    from ddsite.cli import main
+
+    seen = {}
+
+    def run(server):  # instead of forking workers: what would they have been given?
+        app = server.flask_app
+        seen["threads"] = server.cfg.threads
+        seen["pool"] = app.extensions["ddsite"].transport.pool_size // app.config["MAX_PARALLEL_CALLS"]
+        app.extensions["ddsite"].close()
+
+    monkeypatch.setattr(BaseApplication, "run", run)
+    monkeypatch.setattr("ddsite.server.prepare_metrics_folder", lambda: None)  # not this process's
+    for name, value in _environment(tmp_path).items():
+        if name.startswith("DDSITE_"):
+            monkeypatch.setenv(name, value)
+    assert main(["serve", "--bind", f"127.0.0.1:{free_port()}", "--threads", "3"]) == 0
+    assert seen == {"threads": 3, "pool": 3}
+
+
 def test_serve_refuses_a_bad_bind_address(capsys):
     from ddsite.cli import main
 
