@@ -178,6 +178,10 @@ def too_large(error: RequestEntityTooLarge):
 
 
 def http_error(error: HTTPException):
+    if isinstance(getattr(error, "original_exception", None), STORE_ERRORS):
+        # The store failed outside the view (in a response hook), where Flask hands over only
+        # a 500: it is still the store-down page.
+        return store_down(error.original_exception)
     if error.code == 404:
         return _render(404, "This page is not there",
                        "The address may be mistyped, or the page may have moved.")

@@ -15,6 +15,7 @@ A page makes a form send-once with one call: `send(form, Sending(...))` on POST,
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -29,8 +30,10 @@ from werkzeug.wrappers import Response
 from . import identity
 from .deskdirector.errors import DeskDirectorError, Invalid
 from .forms import OnceForm, apply_field_errors
-from .sessions import claim_once, count, once_folder
+from .sessions import STORE_ERRORS, claim_once, count, once_folder
 from .state import state
+
+log = logging.getLogger(__name__)
 
 # A request counted in flight and never counted out (its worker died) is forgotten after this.
 _IN_FLIGHT_SECONDS = 300
@@ -368,8 +371,15 @@ def _count_in() -> None:
 
 def _count_out(_error: BaseException | None = None) -> None:
     counter = g.pop("once_in_flight", None)
-    if counter:
+    if not counter:
+        return
+    try:
         count(state().store, _folder(), counter, -1, _IN_FLIGHT_SECONDS)
+    except STORE_ERRORS as error:
+        # The response is already decided (a 303 after a send, or the store-down page): a
+        # failure here must not turn it into a bare 500. The counter expires by itself.
+        log.warning("In-flight count not lowered: the session store is not answering (%s)",
+                    type(error).__name__)
 
 
 def _in_flight(name: str) -> int:

@@ -127,3 +127,25 @@ def test_store_failing_after_a_form_was_sent_says_to_check_before_sending_again(
     assert page.status_code == 503
     assert "may have reached DeskDirector; check before sending again" in page.text
     assert "Nothing you sent was taken" not in page.text
+
+
+def test_store_failing_as_the_request_ends_keeps_the_answer_already_given(client, app, dd, monkeypatch):
+    # Redis going away just after a reply was sent: the in-flight count cannot be lowered, and
+    # the user must still get "sent" (303), not a bare 500 from the request's teardown.
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from ddsite import sendonce
+
+    from .conftest import send_reply
+
+    sign_in(client, dd)
+    original = sendonce.count
+
+    def failing_when_lowered(store, folder, key, delta, timeout):
+        if delta < 0:
+            raise RedisConnectionError("gone")
+        return original(store, folder, key, delta, timeout)
+
+    monkeypatch.setattr(sendonce, "count", failing_when_lowered)
+    page = send_reply(client, dd)
+    assert page.status_code == 303
