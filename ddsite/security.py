@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, Response, request
 
 from .assets import SESSIONLESS_ENDPOINTS
+from .sessions import URL_HANDLE
 
 _TOKEN_PATTERNS = [
     (re.compile(r"(access_token=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
@@ -113,8 +114,6 @@ def compress_without_breach(compress):
     guess the secret a character at a time. Such pages go out uncompressed.
     """
     def after_request(response: Response) -> Response:
-        from .sessions import URL_HANDLE
-
         reflected = any(name not in _UNREFLECTED_ARGS for name in request.args)
         if reflected or URL_HANDLE in request.args or request.method != "GET":
             return response

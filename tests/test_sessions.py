@@ -222,15 +222,7 @@ def test_pending_handle_is_dead_after_a_few_seconds(app, dd, monkeypatch):
 
 
 def test_pending_handle_settles_once_even_when_two_requests_race(app, dd):
-    browser = app.test_client(use_cookies=False)
-    location = _kept_redirect(browser, dd)
-    from werkzeug.test import EnvironBuilder
-
-    # both read the session before either has saved it
-    requests_ = [app.request_class(EnvironBuilder(location, environ_base=browser.environ_base).get_environ())
-                 for _ in range(2)]
-    opened = [app.session_interface.open_session(app, request) for request in requests_]
-    assert [bool(s.get("user")) for s in opened] == [True, False]
+    assert _signed_in_by_two_racing_opens(app, dd) == [True, False]
 
 
 def test_settled_url_handle_counts_only_from_our_own_pages(app, dd):
@@ -270,18 +262,23 @@ def test_settle_claims_on_the_filesystem_expire(app, tmp_path):
 
 
 def test_pending_handle_settles_once_with_the_redis_store(config, redis_url, dd):
-    from werkzeug.test import EnvironBuilder
-
     from ddsite import create_app
 
     config["REDIS_URL"] = redis_url
     app = create_app(config)
     try:
-        browser = app.test_client(use_cookies=False)
-        location = _kept_redirect(browser, dd)
-        requests_ = [app.request_class(EnvironBuilder(location, environ_base=browser.environ_base).get_environ())
-                     for _ in range(2)]
-        opened = [app.session_interface.open_session(app, request) for request in requests_]
-        assert [bool(s.get("user")) for s in opened] == [True, False]
+        assert _signed_in_by_two_racing_opens(app, dd) == [True, False]
     finally:
         app.extensions["ddsite"].close()
+
+
+def _signed_in_by_two_racing_opens(app, dd) -> list[bool]:
+    """Open a kept handle twice, both reads before either save; which of them got the user."""
+    from werkzeug.test import EnvironBuilder
+
+    browser = app.test_client(use_cookies=False)
+    location = _kept_redirect(browser, dd)
+    requests_ = [app.request_class(EnvironBuilder(location, environ_base=browser.environ_base).get_environ())
+                 for _ in range(2)]
+    opened = [app.session_interface.open_session(app, request) for request in requests_]
+    return [bool(s.get("user")) for s in opened]
