@@ -1,7 +1,7 @@
 """Benchmark: every row of the performance table, ddsite against bare Flask under one gunicorn.
 
 Run:  .venv/bin/pip install -e '.[server]' && .venv/bin/python tests/benchmarks/bench_site.py
-      [--baseline DIR] [--repeat 3] [--latency 0.05] [--quick]
+      [--baseline DIR] [--repeat 3] [--latency 0.05] [--quick] [--rows throughput,intake]
 
 The sandbox runs under gunicorn (keep-alive) with `--latency` added to every API call, and counts
 calls and TCP connections on its side. ddsite and a bare Flask "hello" run under the same gunicorn
@@ -13,6 +13,7 @@ for each in turn, interleaved, `--repeat` times; medians are printed. Figures, n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import http.client
 import json
@@ -497,6 +498,11 @@ def probe(tree: Path, *args: str) -> dict:
 
 
 # ---- the run --------------------------------------------------------------------------------------
+# Every row, in the order measured (the first eight per run, interleaved; the rest once at the end).
+ROWS = ("single_call_pages", "agent_ticket", "intake", "concurrency", "throughput", "calls_per_page",
+        "connections", "long_conversation", "requests_per_view", "client_cpu", "demo")
+
+
 def median_of(runs: list[dict], *keys) -> float:
     """Median over runs of one figure, addressed by keys."""
     values = []
@@ -516,7 +522,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added per API call")
     parser.add_argument("--notes", type=int, default=1000, help="notes in the long conversation")
     parser.add_argument("--quick", action="store_true", help="fewer samples per figure")
+    parser.add_argument("--rows", help="only these rows, comma separated (e.g. throughput,intake; "
+                                       "names: " + ", ".join(ROWS) + ")")
     args = parser.parse_args()
+    wanted = set(args.rows.split(",")) if args.rows else set(ROWS)
+    if wanted - set(ROWS):
+        parser.error(f"unknown rows: {', '.join(sorted(wanted - set(ROWS)))}")
     trees = [("before", args.baseline.resolve())] if args.baseline else []
     trees.append(("this tree" if not args.baseline else "after", TREE))
     folder = tempfile.TemporaryDirectory(prefix="ddsite-bench-")
@@ -537,8 +548,7 @@ def main() -> None:
         print(f"gunicorn gthread {WORKERS}x{THREADS}; sandbox latency {args.latency * 1000:.0f} ms "
               f"per call; {args.repeat} interleaved run(s); medians.", flush=True)
         results: dict[str, dict[str, list]] = {s.label: {} for s in sites}
-        measured = ["single_call_pages", "agent_ticket", "intake", "concurrency", "throughput",
-                    "calls_per_page", "connections", "long_conversation"]
+        measured = [name for name in ROWS[:8] if name in wanted]
         for run in range(args.repeat):
             for name in measured:
                 for site in (sites if run % 2 == 0 else sites[::-1]):
@@ -546,15 +556,18 @@ def main() -> None:
                     figures = method(site, hello) if name == "throughput" else method(site)
                     results[site.label].setdefault(name, []).append(figures)
             print(f"  run {run + 1} of {args.repeat} done", flush=True)
-        for site in sites:
-            results[site.label]["requests_per_view"] = [rows.requests_per_view(site)]
-        sandbox.set_latency(0)
-        for _ in range(args.repeat):
+        if "requests_per_view" in wanted:
             for site in sites:
-                results[site.label].setdefault("client_cpu", []).append(
-                    probe(site.tree, "client-cpu", sandbox.url, setup.portal_token, "300"))
-        for site in sites:
-            results[site.label]["demo"] = [probe(site.tree, "demo-keepalive")]
+                results[site.label]["requests_per_view"] = [rows.requests_per_view(site)]
+        sandbox.set_latency(0)
+        if "client_cpu" in wanted:
+            for _ in range(args.repeat):
+                for site in sites:
+                    results[site.label].setdefault("client_cpu", []).append(
+                        probe(site.tree, "client-cpu", sandbox.url, setup.portal_token, "300"))
+        if "demo" in wanted:
+            for site in sites:
+                results[site.label]["demo"] = [probe(site.tree, "demo-keepalive")]
         print_table(sites, results, args.notes)
     finally:
         for server in reversed(servers):
@@ -567,7 +580,8 @@ def print_table(sites: list[Site], results: dict, notes: int) -> None:
     lines: list[tuple[str, list[str], str]] = []
 
     def row(what: str, render: Callable[[dict], str], goal: str) -> None:
-        lines.append((what, [render(results[s.label]) for s in sites], goal))
+        with contextlib.suppress(KeyError):  # a row left out with --rows
+            lines.append((what, [render(results[s.label]) for s in sites], goal))
 
     row("single-call pages / slowest call",
         lambda r: f"{median_of(r['single_call_pages'], 'low'):.2f}-{median_of(r['single_call_pages'], 'high'):.2f}",
@@ -585,9 +599,10 @@ def print_table(sites: list[Site], results: dict, notes: int) -> None:
     def users(r: dict) -> str:
         runs = r["concurrency"]
         return " / ".join(f"{median_of(runs, n):.0f}" for n in runs[0]) + " ms"
-    any_runs = results[sites[0].label]["concurrency"][0]
-    row(f"agent ticket p50 at {' / '.join(str(n) for n in any_runs)} users", users,
-        "<= 1.5x 1 user up to 32")
+    if "concurrency" in results[sites[0].label]:
+        any_runs = results[sites[0].label]["concurrency"][0]
+        row(f"agent ticket p50 at {' / '.join(str(n) for n in any_runs)} users", users,
+            "<= 1.5x 1 user up to 32")
     row("no-call page req/s vs bare Flask hello",
         lambda r: f"{median_of(r['throughput'], 'share') * 100:.0f} % "
                   f"({median_of(r['throughput'], 'ddsite'):.0f}/{median_of(r['throughput'], 'hello'):.0f})",
