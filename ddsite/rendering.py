@@ -1,8 +1,11 @@
-"""Template filters: note text made safe to show, and times shown relative with the exact one on hover."""
+"""Template filters and helpers: note text made safe to show, times shown relative with the exact
+one on hover, status and priority badges."""
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import nh3
@@ -81,11 +84,13 @@ _PRIORITY_TONES = (("critical", "critical"), ("urgent", "critical"), ("emergency
                    ("high", "high"), ("medium", "medium"), ("normal", "medium"), ("low", "low"))
 
 
+@functools.lru_cache(maxsize=256)  # a few names, looked up on every row of every list
 def status_tone(name: str | None) -> str:
     """The colour family of a status: new, progress, waiting, done (or plain when unknown)."""
     return _tone(name, _STATUS_TONES)
 
 
+@functools.lru_cache(maxsize=256)
 def priority_tone(name: str | None) -> str:
     """The colour family of a priority: low, medium, high, critical (or plain when unknown)."""
     return _tone(name, _PRIORITY_TONES)
@@ -96,5 +101,32 @@ def _tone(name: str | None, tones: tuple[tuple[str, str], ...]) -> str:
     return next((tone for word, tone in tones if word in lowered), "plain")
 
 
+# The helpers below write what small macros wrote (_macros.html keeps those macros for pages'
+# templates, calling these): on a list's every row, a macro call and its filters cost several
+# times the Python.
+
+def time_tag(moment: datetime | None) -> Markup:
+    """<time> showing how long ago, with the exact time on hover; "—" when there is no time."""
+    if not moment:
+        return Markup("—")
+    return Markup(f'<time datetime="{escape(iso_time(moment))}" title="{escape(exact_time(moment))}">'
+                  f"{escape(relative_time(moment))}</time>")
+
+
+def badge_tag(ref, kind: str) -> Markup:
+    """A status or priority (`kind`) as a badge in its colour family; "—" when there is none."""
+    if not ref:
+        return Markup("—")
+    tone = status_tone(ref.name) if kind == "status" else priority_tone(ref.name)
+    return Markup(f'<span class="badge badge-{escape(kind)} tone-{escape(tone)}">'
+                  f"{escape(ref.name)}</span>")
+
+
+def agent_names(refs: Iterable | None) -> Markup:
+    """The agents' names, comma separated, or "Unassigned"."""
+    return Markup(", ").join(ref.name for ref in refs) if refs else Markup("Unassigned")
+
+
 FILTERS = {"note_html": note_html, "relative_time": relative_time, "exact_time": exact_time,
            "iso_time": iso_time, "status_tone": status_tone, "priority_tone": priority_tone}
+GLOBALS = {"time_tag": time_tag, "badge_tag": badge_tag, "agent_names": agent_names}
