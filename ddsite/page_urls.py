@@ -21,8 +21,9 @@ _SMALL = 7  # a second, short value: checks the path writes values as plain digi
 
 
 def init_app(app: Flask) -> None:
-    """Give templates `asset_url` (with a cache of its own per app) and `url_maker`."""
+    """Give templates `asset_url` and `url_maker`, with what they remember per app."""
     app.extensions["ddsite_asset_urls"] = {}
+    app.extensions["ddsite_digit_paths"] = {}  # (endpoint, names) → writes plain digits?
     app.jinja_env.globals.update(asset_url=asset_url, url_maker=UrlMaker)
 
 
@@ -50,8 +51,9 @@ class UrlMaker:
     ticket ids), by filling the number into a URL built once.
 
     Used where the number is a path part written as plain digits (`<int:ticket_id>`), which is
-    checked on creation: a URL whose number does not land once in the path, a value that is
-    not a positive int, or a path that writes numbers otherwise (padded), goes to `url_for`.
+    checked (once per app and endpoint): a URL whose number does not land once in the path, a
+    value that is not a positive int, or a path that writes numbers otherwise (padded), goes
+    to `url_for`.
     """
 
     def __init__(self, endpoint: str, name: str, **values) -> None:
@@ -61,7 +63,12 @@ class UrlMaker:
         if path.count(_PROBE_TEXT) == 1:
             head, _, tail = path.partition(_PROBE_TEXT)
             self._parts = (head, tail + mark + query)
-            if self(_SMALL) != self._built(_SMALL):
+            # Which rule builds the URL depends on the endpoint and the names given, not values.
+            rule = (endpoint, name, *sorted(values))
+            checked = current_app.extensions["ddsite_digit_paths"]
+            if rule not in checked:
+                checked[rule] = self(_SMALL) == self._built(_SMALL)
+            if not checked[rule]:
                 self._parts = None
 
     def __call__(self, value) -> str:

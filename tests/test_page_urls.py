@@ -45,6 +45,7 @@ def test_a_path_that_writes_numbers_otherwise_is_left_to_url_for(app):
         padded = UrlMaker("padded", "number")
         assert padded(5) == "/padded/0005"
         assert padded(12345) == "/padded/12345"
+        assert UrlMaker("padded", "number")(5) == "/padded/0005"  # what the check found is kept
         by_query = UrlMaker("by_query", "number")  # the value lands in the query, not the path
         assert by_query(5) == "/by-query?number=5"
         assert by_query(918273645546372819) == "/by-query?number=918273645546372819"
