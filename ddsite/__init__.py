@@ -110,7 +110,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.context_processor(_template_globals)
     navigation.init_app(app)
     app.jinja_env.filters.update(rendering.FILTERS)
-    app.jinja_env.globals.update(rendering.GLOBALS)
     page_urls.init_app(app)
 
     pages.register_pages(app)

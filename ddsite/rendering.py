@@ -101,25 +101,34 @@ def _tone(name: str | None, tones: tuple[tuple[str, str], ...]) -> str:
     return next((tone for word, tone in tones if word in lowered), "plain")
 
 
-# The helpers below write what small macros wrote (_macros.html keeps those macros for pages'
+# The filters below write what small macros wrote (_macros.html keeps those macros for pages'
 # templates, calling these): on a list's every row, a macro call and its filters cost several
-# times the Python.
+# times the Python. What depends only on the value (a badge, a moment's exact time) is kept.
 
 def time_tag(moment: datetime | None) -> Markup:
     """<time> showing how long ago, with the exact time on hover; "—" when there is no time."""
     if not moment:
         return Markup("—")
-    return Markup(f'<time datetime="{escape(iso_time(moment))}" title="{escape(exact_time(moment))}">'
-                  f"{escape(relative_time(moment))}</time>")
+    iso, exact = _moment_texts(moment)
+    return Markup(f'<time datetime="{iso}" title="{exact}">{escape(relative_time(moment))}</time>')
 
 
-def badge_tag(ref, kind: str) -> Markup:
-    """A status or priority (`kind`) as a badge in its colour family; "—" when there is none."""
-    if not ref:
-        return Markup("—")
-    tone = status_tone(ref.name) if kind == "status" else priority_tone(ref.name)
+@functools.lru_cache(maxsize=4096)  # a list's tickets come back page after page
+def _moment_texts(moment: datetime) -> tuple[Markup, Markup]:
+    # Equal datetimes are the same instant, and both texts are of the instant in UTC.
+    return escape(iso_time(moment)), escape(exact_time(moment))
+
+
+@functools.lru_cache(maxsize=1024)
+def _badge(name: str | None, kind: str) -> Markup:
+    tone = status_tone(name) if kind == "status" else priority_tone(name)
     return Markup(f'<span class="badge badge-{escape(kind)} tone-{escape(tone)}">'
-                  f"{escape(ref.name)}</span>")
+                  f"{escape(name)}</span>")
+
+
+def badge(ref, kind: str) -> Markup:
+    """A status or priority (`kind`) as a badge in its colour family; "—" when there is none."""
+    return _badge(ref.name, kind) if ref else Markup("—")
 
 
 def agent_names(refs: Iterable | None) -> Markup:
@@ -127,6 +136,17 @@ def agent_names(refs: Iterable | None) -> Markup:
     return Markup(", ").join(ref.name for ref in refs) if refs else Markup("Unassigned")
 
 
+def ids(refs: Iterable) -> list:
+    """The ids of these references (what `map(attribute="id")|list` gives, for less)."""
+    return [ref.id for ref in refs]
+
+
+def joined_names(refs: Iterable, separator: str) -> str:
+    """The names of the references that are there and named, joined by `separator`."""
+    return separator.join(ref.name for ref in refs if ref and ref.name)
+
+
 FILTERS = {"note_html": note_html, "relative_time": relative_time, "exact_time": exact_time,
-           "iso_time": iso_time, "status_tone": status_tone, "priority_tone": priority_tone}
-GLOBALS = {"time_tag": time_tag, "badge_tag": badge_tag, "agent_names": agent_names}
+           "iso_time": iso_time, "status_tone": status_tone, "priority_tone": priority_tone,
+           "time_tag": time_tag, "badge": badge, "agent_names": agent_names, "ids": ids,
+           "joined_names": joined_names}
