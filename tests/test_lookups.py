@@ -235,20 +235,6 @@ def test_near_its_end_the_old_list_is_served_while_one_refresh_runs(cache, backg
     assert upstream.reads == 2
 
 
-def test_one_refresh_across_workers_sharing_a_store(app, background):
-    clock = Clock()
-    workers = [LookupCache(app.extensions["ddsite"].store, ttl=60, clock=clock, claim=claims(app),
-                           background=lambda: background) for _ in range(2)]
-    upstream = Upstream(["old"], ["new"])
-    workers[0].get(HOST, "tech.priorities", None, upstream.at_once)
-    clock.now += 55
-    assert [w.get(HOST, "tech.priorities", None, upstream.held) for w in workers] == [["old"]] * 2
-    upstream.go_on.set()
-    background.shutdown(wait=True)
-    assert upstream.reads == 2
-    assert [w.get(HOST, "tech.priorities", None, upstream.at_once) for w in workers] == [["new"]] * 2
-
-
 def test_a_failed_refresh_keeps_serving_the_old_list_until_it_expires(cache, background):
     def refused():
         raise TokenRejected("gone")
@@ -344,3 +330,25 @@ def test_a_change_wins_over_a_miss_read_under_way(cache):
         upstream.go_on.set()
         assert reading.result(10) == ["read before the change"]  # it asked before the change
     assert cache.get(HOST, "tech.priorities", None, upstream.at_once) == ["after"]
+
+
+def test_an_apps_workers_refresh_a_list_once_in_their_own_pools(config, monkeypatch):
+    config = {**config, "LOOKUP_TTL": 60}
+    workers = [create_app(config) for _ in range(2)]  # one session folder: one store
+    clock = Clock()
+    caches = [worker.extensions["ddsite"].lookups for worker in workers]
+    for cache in caches:
+        monkeypatch.setattr(cache, "_clock", clock)
+    upstream = Upstream(["old"], ["new"])
+    try:
+        caches[0].get(HOST, "tech.agents", None, upstream.at_once)
+        clock.now += 55
+        assert [c.get(HOST, "tech.agents", None, upstream.held) for c in caches] == [["old"]] * 2
+        upstream.go_on.set()
+        for worker in workers:  # the refresh ran in a worker's DeskDirector pool
+            worker.extensions["ddsite"].transport.executor().shutdown(wait=True)
+        assert upstream.reads == 2
+        assert [c.get(HOST, "tech.agents", None, upstream.at_once) for c in caches] == [["new"]] * 2
+    finally:
+        for worker in workers:
+            worker.extensions["ddsite"].close()
