@@ -235,7 +235,7 @@ def test_near_its_end_the_old_list_is_served_while_one_refresh_runs(cache, backg
     assert upstream.reads == 2
 
 
-def test_a_failed_refresh_keeps_serving_the_old_list_until_it_expires(cache, background):
+def test_a_failed_refresh_keeps_serving_the_old_list_until_it_expires(cache, background, caplog):
     def refused():
         raise TokenRejected("gone")
 
@@ -244,6 +244,7 @@ def test_a_failed_refresh_keeps_serving_the_old_list_until_it_expires(cache, bac
     cache._clock.now += 50
     assert cache.get(HOST, "tech.statuses", None, refused) == ["old"]
     background.shutdown(wait=True)
+    assert "Refreshing a look-up list failed (TokenRejected)" in caplog.text
     assert cache.get(HOST, "tech.statuses", None, upstream.at_once) == ["old"]  # not retried
     cache._clock.now += 11
     assert cache.get(HOST, "tech.statuses", None, upstream.at_once) == ["new"]
