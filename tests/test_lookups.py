@@ -333,23 +333,27 @@ def test_a_change_wins_over_a_miss_read_under_way(cache):
     assert cache.get(HOST, "tech.priorities", None, upstream.at_once) == ["after"]
 
 
-def test_an_apps_workers_refresh_a_list_once_in_their_own_pools(config, monkeypatch):
-    config = {**config, "LOOKUP_TTL": 60}
-    workers = [create_app(config) for _ in range(2)]  # one session folder: one store
+@pytest.mark.parametrize("store", ["files", "redis"])
+def test_an_apps_workers_refresh_a_list_once_in_their_own_pools(config, monkeypatch, request, store):
+    config = {**config, "LOOKUP_TTL": 60}  # one session folder: one store
+    if store == "redis":
+        config["REDIS_URL"] = request.getfixturevalue("redis_url")
+    workers = [create_app(config) for _ in range(2)]
+    host = f"https://{uuid.uuid4().hex}.example"  # the Redis server outlives this test
     clock = Clock()
     caches = [worker.extensions["ddsite"].lookups for worker in workers]
     for cache in caches:
         monkeypatch.setattr(cache, "_clock", clock)
     upstream = Upstream(["old"], ["new"])
     try:
-        caches[0].get(HOST, "tech.agents", None, upstream.at_once)
+        caches[0].get(host, "tech.agents", None, upstream.at_once)
         clock.now += 55
-        assert [c.get(HOST, "tech.agents", None, upstream.held) for c in caches] == [["old"]] * 2
+        assert [c.get(host, "tech.agents", None, upstream.held) for c in caches] == [["old"]] * 2
         upstream.go_on.set()
         for worker in workers:  # the refresh ran in a worker's DeskDirector pool
             worker.extensions["ddsite"].transport.executor().shutdown(wait=True)
         assert upstream.reads == 2
-        assert [c.get(HOST, "tech.agents", None, upstream.at_once) for c in caches] == [["new"]] * 2
+        assert [c.get(host, "tech.agents", None, upstream.at_once) for c in caches] == [["new"]] * 2
     finally:
         for worker in workers:
             worker.extensions["ddsite"].close()
