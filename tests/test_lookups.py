@@ -357,3 +357,26 @@ def test_an_apps_workers_refresh_a_list_once_in_their_own_pools(config, monkeypa
     finally:
         for worker in workers:
             worker.extensions["ddsite"].close()
+
+
+def test_a_store_failing_to_take_a_refresh_claim_leaves_nothing_waiting(app, background):
+    answers = iter([ConnectionError("store went away"), True])
+
+    def claim(name, seconds):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    cache = LookupCache(app.extensions["ddsite"].store, ttl=60, clock=Clock(), claim=claim,
+                        background=lambda: background)
+    upstream = Upstream(["old"], ["new"])
+    cache.get(HOST, "tech.agents", None, upstream.at_once)
+    cache._clock.now += 50
+    with pytest.raises(ConnectionError):
+        cache.get(HOST, "tech.agents", None, upstream.at_once)
+    assert cache.get(HOST, "tech.agents", None, upstream.at_once) == ["old"]  # claims again
+    background.shutdown(wait=True)
+    cache._clock.now += 20
+    assert cache.get(HOST, "tech.agents", None, upstream.at_once) == ["new"]
+    assert upstream.reads == 2

@@ -128,15 +128,18 @@ class LookupCache:
             if key in self._reads:
                 return
             under_way = self._reads[key] = Future()
-        # One claim per stored copy, across workers and machines; it holds until that copy
-        # expires, so a refresh that failed is not retried by every page until then.
-        if not self._claim(f"lookup-refresh:{key}:{fetched_at!r}", int(self.ttl) + 1):
-            self._finish(key, under_way, error=_NotRead())
-            return
         try:
-            self._background().submit(self._refresh, key, fetch, under_way)
+            # One claim per stored copy, across workers and machines; it holds until that copy
+            # expires, so a refresh that failed is not retried by every page until then.
+            if self._claim(f"lookup-refresh:{key}:{fetched_at!r}", int(self.ttl) + 1):
+                self._background().submit(self._refresh, key, fetch, under_way)
+                return
         except RuntimeError:  # the pool is shutting down with the app: the next page reads it
+            pass
+        except BaseException:  # the store failed to answer: nobody may wait on this read
             self._finish(key, under_way, error=_NotRead())
+            raise
+        self._finish(key, under_way, error=_NotRead())
 
     def _refresh(self, key: str, fetch: Callable[[], Any], under_way: Future) -> None:
         try:
