@@ -144,8 +144,10 @@ class LookupCache:
     def _refresh(self, key: str, fetch: Callable[[], Any], under_way: Future) -> None:
         try:
             data = self._read_and_keep(key, fetch)
-        except Exception as error:  # DeskDirector's refusal, or the store's: nobody else would hear
+        except BaseException as error:  # DeskDirector's refusal, or the store's: nobody else hears
             self._finish(key, under_way, error=error)
+            if not isinstance(error, Exception):
+                raise
             # The pages were served the list they had; it is read again when it expires.
             log.warning("Refreshing a look-up list failed (%s); it is read again when it expires",
                         type(error).__name__)
