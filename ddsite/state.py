@@ -43,10 +43,10 @@ class State:
             get_retries=config["GET_RETRIES"], retry_backoff=config["RETRY_BACKOFF"],
             max_parallel_calls=config["MAX_PARALLEL_CALLS"], server_threads=config["SERVER_THREADS"],
             on_call=metrics.deskdirector_call)
-        once_folder = claims_folder(app)
+        claims = claims_folder(app)
         self.lookups = LookupCache(
             store, ttl=config["LOOKUP_TTL"], background=self.transport.executor,
-            claim=lambda name, seconds: claim_once(store, once_folder, name, seconds))
+            claim=lambda name, seconds: claim_once(store, claims, name, seconds))
         self._jwt_keys_path = config["JWT_PUBLIC_KEYS"]
         self._jwt_keys: list | None = None
         self._auto_keys = config["JWT_KEYS"] == "auto"
