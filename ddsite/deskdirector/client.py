@@ -81,6 +81,9 @@ class Transport:
 
     def executor(self) -> ThreadPoolExecutor:
         """The process's pool for concurrent reads, created on first use."""
+        executor = self._executor
+        if executor is not None:  # every fan-out asks: no lock once the pool exists
+            return executor
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self.executor_size,
