@@ -185,3 +185,15 @@ def test_contacts_lose_internal_notes_in_either_dialect_before_counting():
     assert [note.id for note in notes.public()] == [2, 4, 6] and len(notes.public()) == 3
     assert [note.is_internal for note in notes] == [True, False, True, False, True, False]
     assert notes.public() == [Note.parse(rows[1]), Note.parse(rows[3]), Note.parse(rows[5])]
+
+
+@pytest.mark.parametrize("times, order", [
+    (["2026-01-01T09:00:00.0000000Z", "2026-01-01T10:00:00.0000000Z", "2026-01-01T08:00:00.0000000Z"],
+     [3, 1, 2]),  # DeskDirector's own shape, out of order
+    (["2026-01-01T08:00:00Z", "2026-01-01T08:00:00Z", "2026-01-01T09:00:00Z"], [1, 2, 3]),  # in order, a tie
+    (["2026-01-01T09:00:00.5Z", "2026-01-01T09:00:00.25Z", "2026-01-01T09:00:00.125Z"], [3, 2, 1]),
+    (["2026-01-01T10:00:00+02:00", "2026-01-01T09:00:00Z", "2026-01-01T07:30:00Z"], [3, 1, 2]),
+])
+def test_notes_are_in_time_order_whatever_shape_their_times_take(times, order):
+    notes = Notes.parse([{"id": n, "createdOn": t} for n, t in enumerate(times, 1)])
+    assert [note.id for note in notes] == order

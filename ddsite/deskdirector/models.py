@@ -7,10 +7,12 @@ which compare by their text, so 21 and "21" are the same id everywhere.
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 # DeskDirector writes up to 7 fractional digits (.NET ticks); Python reads at most 6.
@@ -340,13 +342,9 @@ class Note:
     def parse(cls, data: Any) -> Note:
         """Parse one note."""
         data = _dict(data)
-        return cls._from_row(data, parse_datetime(data.get("createdOn")))
-
-    @classmethod
-    def _from_row(cls, data: dict, created_on: datetime | None) -> Note:
         return cls(id=parse_id(data.get("id")), text=_text(_first(data, *_NOTE_TEXT_FIELDS)),
                    type=_text(data.get("type")), is_internal=_is_internal(data),
-                   created_on=created_on,
+                   created_on=parse_datetime(data.get("createdOn")),
                    created_by=Person.parse(_first(data, "createdBy", "author")))
 
 
@@ -361,30 +359,50 @@ def _is_internal(data: dict) -> bool:
     return _text(_first(data, "visibility", "type")).lower() == "internal"
 
 
+# DeskDirector's own way of writing a time: UTC, always the same number of fraction digits.
+_UTC_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)*")
+
+
+def _written_in_order(times: list) -> bool:
+    """Whether `times` are all written in one fixed-width UTC shape and already in order.
+
+    Such times order as text exactly as they do as moments, so a conversation that arrives in
+    order (as DeskDirector sends it) needs no time parsed to be known to be in order.
+    """
+    try:
+        joined = "".join(times)
+    except TypeError:  # a time missing, or not text
+        return False
+    if len(set(map(len, times))) > 1 or not _UTC_TIMES.fullmatch(joined):
+        return False
+    return all(map(operator.le, times, islice(times, 1, None)))
+
+
 class Notes(Sequence[Note]):
     """A ticket's conversation, oldest first, each note parsed from its row when first read.
 
     A page shows the newest few notes of what may be a thousand, so only those are ever parsed
-    in full; ordering needs just each row's time, and leaving out internal notes just a flag.
+    in full; ordering needs at most each row's time, and leaving out internal notes a flag.
     """
 
     __slots__ = ("_rows", "_parsed")
 
-    def __init__(self, rows: list[tuple[datetime | None, dict]] = ()) -> None:
-        self._rows = list(rows)  # (when written, the row as DeskDirector sent it), in order
+    def __init__(self, rows: Iterable[dict] = ()) -> None:
+        self._rows = list(rows)  # as DeskDirector sent them, in the order they were written
         self._parsed: list[Note | None] = [None] * len(self._rows)
 
     @classmethod
     def parse(cls, rows: Any) -> Notes:
-        """The notes of a reply's rows, oldest first (rows without a time first of all)."""
-        timed = [(parse_datetime(row.get("createdOn")), row)
-                 for row in (_dict(row) for row in _list(rows))]
-        timed.sort(key=lambda pair: pair[0] or _EPOCH)  # stable: ties keep DeskDirector's order
-        return cls(timed)
+        """The notes of a reply's rows, oldest first (rows without a readable time first)."""
+        rows = [_dict(row) for row in _list(rows)]
+        if not _written_in_order([row.get("createdOn") for row in rows]):
+            # Stable: rows written at the same moment keep DeskDirector's order.
+            rows.sort(key=lambda row: parse_datetime(row.get("createdOn")) or _EPOCH)
+        return cls(rows)
 
     def public(self) -> Notes:
         """Only the notes a contact may see (internal ones left out before anyone counts)."""
-        return Notes(pair for pair in self._rows if not _is_internal(pair[1]))
+        return Notes(row for row in self._rows if not _is_internal(row))
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -401,8 +419,7 @@ class Notes(Sequence[Note]):
     def _note(self, index: int) -> Note:
         note = self._parsed[index]
         if note is None:
-            created_on, row = self._rows[index]
-            note = self._parsed[index] = Note._from_row(row, created_on)
+            note = self._parsed[index] = Note.parse(self._rows[index])
         return note
 
     def __eq__(self, other: object) -> bool:
