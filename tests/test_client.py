@@ -194,3 +194,13 @@ def test_a_body_that_is_not_json_is_never_sent(api, dd):
     with pytest.raises(Unavailable):
         api.call("tech.add_note", ticket_id=5, json={"note": float("nan")})
     assert len(dd.calls) == 0
+
+
+@pytest.mark.parametrize("body, expected", [
+    ('{"id": 5, "summary": "caf\\u00e9 \\ud83d\\ude00"}', "café 😀"),
+    ('{"id": 5, "summary": "half an emoji \\ud83d"}', "half an emoji \ud83d"),  # orjson refuses it
+    ('{"id": 5, "summary": "big", "x": 123456789012345678901234567890, "y": NaN}', "big"),
+])
+def test_every_reply_the_standard_library_reads_is_read(api, dd, body, expected):
+    dd.add(responses.GET, TICKETS + "/5", body=body, content_type="application/json")
+    assert api.tech.ticket(5).summary == expected

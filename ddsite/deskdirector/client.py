@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from requests.exceptions import ContentDecodingError, InvalidHeader, InvalidJSONError
@@ -374,9 +375,7 @@ class Client:
             if not content:
                 return None
             try:
-                # Bytes straight to json: it finds the encoding itself (UTF-8 from DeskDirector),
-                # without requests' detour through text.
-                return jsonlib.loads(content)
+                return _decoded(content)
             except ValueError:
                 # Often an HTML page: the path is the instance's web app, not its API.
                 raise UnknownShape(name, "the reply was not JSON",
@@ -395,6 +394,18 @@ class Client:
     def parallel(self, **calls: Callable[[], Any]) -> dict[str, Any]:
         """Run independent reads concurrently: client.parallel(a=lambda: …, b=lambda: …)."""
         return self._transport.run_parallel(calls)
+
+
+def _decoded(content: bytes) -> Any:
+    """A reply's JSON, from its bytes (no detour through text).
+
+    orjson is about three times faster; what it refuses and the standard library reads (a lone
+    surrogate escaped in a note's text, NaN, an integer beyond 64 bits) is read by the latter.
+    """
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return jsonlib.loads(content)
 
 
 def _with_params(path: str, params: Mapping[str, Any] | None) -> str:
