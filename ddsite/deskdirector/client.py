@@ -334,7 +334,7 @@ class Client:
 
         Built from its parts rather than through PreparedRequest.prepare_*, which parse and
         check again, on every call, a URL and headers that are the same for every call of one
-        user (that costed about a tenth of a call's CPU). `test_client` holds it equal to what
+        user (that cost about a tenth of a call's CPU). `test_client` holds it equal to what
         requests itself prepares.
         """
         prepared = _Prepared()
@@ -342,19 +342,21 @@ class Client:
         prepared.origin = self.host
         prepared.path_url = requote_uri(path)
         prepared.url = self._transport.origin_of(self.host) + prepared.path_url
-        if body is None:
-            prepared.headers = self._headers(method)
-            return prepared
-        try:
-            prepared.body = jsonlib.dumps(body, allow_nan=False).encode("utf-8")
-        except ValueError as exc:
-            raise InvalidJSONError(exc) from None
-        headers = prepared.headers = CaseInsensitiveDict(self._headers(method))
-        headers["Content-Length"] = str(len(prepared.body))
-        headers["Content-Type"] = "application/json"
+        headers = self._headers()
+        if body is not None:
+            try:
+                prepared.body = jsonlib.dumps(body, allow_nan=False).encode("utf-8")
+            except ValueError as exc:
+                raise InvalidJSONError(exc) from None
+            headers = CaseInsensitiveDict({**headers, "Content-Length": str(len(prepared.body)),
+                                           "Content-Type": "application/json"})
+        elif method not in ("GET", "HEAD"):
+            # Methods that may carry a body say when they carry none, as requests does.
+            headers = CaseInsensitiveDict({**headers, "Content-Length": "0"})
+        prepared.headers = headers
         return prepared
 
-    def _headers(self, method: str) -> CaseInsensitiveDict:
+    def _headers(self) -> CaseInsensitiveDict:
         """This user's headers, checked once (nothing unsafe rides on the token) and shared by
         their calls, which never change them."""
         headers = self._shared_headers
@@ -364,10 +366,7 @@ class Client:
             for header in headers.items():
                 check_header_validity(header)
             self._shared_headers = headers
-        if method in ("GET", "HEAD"):
-            return headers
-        # Methods that may carry a body say when they carry none, as requests does.
-        return CaseInsensitiveDict({**headers, "Content-Length": "0"})
+        return headers
 
     def _result(self, name: str, response: requests.Response) -> Any:
         if response.status_code < 400:
