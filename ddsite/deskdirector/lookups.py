@@ -63,7 +63,8 @@ class LookupCache:
     """Decoded look-up replies per instance (and per user where not shared), for `ttl` seconds.
 
     `kinds` names what it keeps ("shared" or "per user"), and `invalidates` which changes drop
-    what: the look-up lists by default.
+    what: the look-up lists by default. In the last `refresh_ahead` part of its life (0: never)
+    a kept reply is refreshed in the background.
 
     Each list has a generation in the store; a change starts a new one, which drops every
     variant of the list at once (statuses of every queue, say). A refresh that was already
@@ -73,11 +74,13 @@ class LookupCache:
     def __init__(self, store: BaseCache, ttl: float, *, claim: Claim,
                  background: Callable[[], Executor], clock: Callable[[], float] | None = None,
                  kinds: Mapping[str, str] = LOOKUPS,
-                 invalidates: Mapping[str, tuple[str, ...]] = INVALIDATES) -> None:
+                 invalidates: Mapping[str, tuple[str, ...]] = INVALIDATES,
+                 refresh_ahead: float = REFRESH_AHEAD) -> None:
         self.store = store
         self.ttl = ttl
         self._kinds = kinds
         self._invalidates = invalidates
+        self._refresh_ahead_from = ttl * (1 - refresh_ahead) if refresh_ahead > 0 else None
         self._claim = claim
         self._background = background
         # time.time looked up on each call, so a test's clock that moves time moves this one too.
@@ -116,7 +119,8 @@ class LookupCache:
         if entry is None:
             return self._read_once(key, fetch)
         fetched_at, data = entry
-        if self._clock() - fetched_at >= self.ttl * (1 - REFRESH_AHEAD):
+        if self._refresh_ahead_from is not None and \
+                self._clock() - fetched_at >= self._refresh_ahead_from:
             self._refresh_ahead(key, fetched_at, fetch)
         return data
 
