@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "SERVER_THREADS": 8,
     # Seconds look-up lists (statuses, priorities, agents, request types) are kept; 0: not kept.
     "LOOKUP_TTL": 300,
+    # Seconds an agent's queue counts of the views they are not looking at are kept; 0: not kept.
+    "QUEUE_COUNTS_TTL": 60,
     # Where the session-ended page sends the user; {host} is the validated instance origin.
     "PORTAL_RETURN_URL": "{host}/portal/",
     "TECH_RETURN_URL": "{host}/tech/",
@@ -136,6 +138,7 @@ _ENVIRONMENT: dict[str, tuple[str, Any, str]] = {
     "DDSITE_MAX_PARALLEL_CALLS": ("MAX_PARALLEL_CALLS", _parse_positive_int, "4"),
     "DDSITE_SERVER_THREADS": ("SERVER_THREADS", _parse_positive_int, "8"),
     "DDSITE_LOOKUP_TTL": ("LOOKUP_TTL", _parse_count, "300"),
+    "DDSITE_QUEUE_COUNTS_TTL": ("QUEUE_COUNTS_TTL", _parse_count, "60"),
     "DDSITE_PORTAL_RETURN_URL": ("PORTAL_RETURN_URL", str, "{host}/portal/"),
     "DDSITE_TECH_RETURN_URL": ("TECH_RETURN_URL", str, "{host}/tech/"),
     "DDSITE_PORTAL_TICKET_URL": ("PORTAL_TICKET_URL", str,

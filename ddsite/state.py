@@ -13,7 +13,7 @@ from flask_wtf import CSRFProtect
 
 from .deskdirector.client import Client, Transport
 from .deskdirector.endpoints import Endpoint
-from .deskdirector.lookups import LookupCache
+from .deskdirector.lookups import QUEUE_COUNTS, QUEUE_COUNTS_INVALIDATED_BY, LookupCache
 from .deskdirector.signing_keys import InstanceKeys, key_fetcher
 from .sessions import Sweeper, claim_once, claims_folder
 
@@ -44,9 +44,19 @@ class State:
             max_parallel_calls=config["MAX_PARALLEL_CALLS"], server_threads=config["SERVER_THREADS"],
             on_call=metrics.deskdirector_call)
         claims = claims_folder(app)
-        self.lookups = LookupCache(
-            store, ttl=config["LOOKUP_TTL"], background=self.transport.executor,
-            claim=lambda name, seconds: claim_once(store, claims, name, seconds))
+
+        def claim(name: str, seconds: int) -> bool:
+            return claim_once(store, claims, name, seconds)
+
+        self.lookups = LookupCache(store, ttl=config["LOOKUP_TTL"],
+                                   background=self.transport.executor, claim=claim)
+        # Each agent's queue counts: the same cache, a shorter life, dropped by their changes.
+        # Never refreshed in the background: a miss costs no wait (its reads run beside the
+        # page's own), and reads with an agent's token stay within their requests.
+        self.queue_counts = LookupCache(
+            store, ttl=config["QUEUE_COUNTS_TTL"], background=self.transport.executor,
+            claim=claim, kinds=QUEUE_COUNTS, invalidates=QUEUE_COUNTS_INVALIDATED_BY,
+            refresh_ahead=0)
         self._jwt_keys_path = config["JWT_PUBLIC_KEYS"]
         self._jwt_keys: list | None = None
         self._auto_keys = config["JWT_KEYS"] == "auto"
@@ -61,8 +71,9 @@ class State:
 
     def client(self, host: str, token: str, user: object = None) -> Client:
         """A client for one user on one (already validated) instance; `user` keys their own
-        look-up lists (None: no per-user list is cached)."""
-        return Client(self.transport, self.endpoints, host, token, lookups=self.lookups, user=user)
+        look-up lists and queue counts (None: nothing per user is cached)."""
+        return Client(self.transport, self.endpoints, host, token, lookups=self.lookups,
+                      counts=self.queue_counts, user=user)
 
     def jwt_keys(self, host: str, kid: str | None) -> list:
         """Keys that may have signed a token from `host` naming `kid`; [] when none are configured

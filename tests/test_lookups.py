@@ -380,3 +380,45 @@ def test_a_store_failing_to_take_a_refresh_claim_leaves_nothing_waiting(app, bac
     cache._clock.now += 20
     assert cache.get(HOST, "tech.agents", None, upstream.at_once) == ["new"]
     assert upstream.reads == 2
+
+
+# ---- each agent's queue counts: the same cache, its own life --------------------------------
+def test_workers_sharing_redis_share_an_agents_queue_counts(redis_url, config, dd):
+    from ddsite.tech.forms import VIEWS
+
+    workers = [create_app({**config, "REDIS_URL": redis_url}) for _ in range(2)]
+    try:
+        host = f"https://{uuid.uuid4().hex}.example"  # the Redis server outlives this test
+        dd.add(responses.GET, host + "/api/v4/tech/tickets", json={"total": 3, "results": []})
+        for index, worker in enumerate(workers):
+            api = worker.extensions["ddsite"].client(host, make_token("acme~m~2"), user="acme~m~2")
+            _page, counts = api.tech.tickets_and_counts(VIEWS, "open")
+            assert counts == {"mine": 3, "unassigned": 3, "open": 3, "closed": 3}
+            assert calls_to(dd, "/tickets") == 4 + index, f"worker {index} read the counts again"
+    finally:
+        for worker in workers:
+            worker.extensions["ddsite"].close()
+
+
+def test_an_agent_not_yet_known_gets_no_counts_kept(app, dd):
+    from ddsite.tech.forms import VIEWS
+
+    dd.add(responses.GET, TECH + "/tickets", json={"total": 3, "results": []})
+    api = app.extensions["ddsite"].client(HOST, make_token("acme~m~2"), user=None)
+    api.tech.tickets_and_counts(VIEWS, "open"), api.tech.tickets_and_counts(VIEWS, "open")
+    assert calls_to(dd, "/tickets") == 8
+
+
+def test_a_change_wins_over_a_count_read_under_way(cache):
+    counts = LookupCache(cache.store, ttl=60, clock=Clock(), claim=lambda *_: False,
+                         background=lambda: None, kinds={"tech.ticket_count": "per user"},
+                         invalidates={"tech.update_ticket": ("tech.ticket_count",)})
+
+    def read_while_the_agent_changes_a_ticket():
+        counts.invalidate(HOST, "tech.update_ticket", "acme~m~2")
+        return 5  # what DeskDirector said before the change landed
+
+    assert counts.read(HOST, "tech.ticket_count", "acme~m~2", read_while_the_agent_changes_a_ticket,
+                       view="open") == 5
+    assert counts.get(HOST, "tech.ticket_count", "acme~m~2", lambda: 6, view="open") == 6
+    assert counts.get(HOST, "tech.ticket_count", "acme~m~2", lambda: 7, view="open") == 6

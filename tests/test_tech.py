@@ -10,7 +10,10 @@ import pytest
 import requests
 import responses
 
-from .conftest import CONTACT, HOST, sign_in
+from ddsite import create_app
+from ddsite.tech.forms import VIEWS
+
+from .conftest import AGENT, CONTACT, HOST, LeakCheckingClient, sign_in
 
 API = HOST + "/api/v4/tech"
 STATUSES = [{"id": 1, "name": "New"}, {"id": 2, "name": "In progress"},
@@ -303,6 +306,160 @@ def test_queue_tabs_count_each_view_with_one_row_asked(agent, dd):
     assert counts == ["4", "7", "45", "19"]
     one_row = [c.request.url for c in dd.calls if "take=1&" in c.request.url]
     assert len(one_row) == 3 and not any("view=open" in url for url in one_row)
+
+
+# ---- the queue's tab counts, kept per agent for a while --------------------------------------
+PRIYA = {**AGENT, "id": "acme~m~5", "name": "Priya Shah", "userName": "priya@msp.test"}
+COUNTS = {"mine": 4, "unassigned": 7, "open": 45, "closed": 19}
+
+
+def answer_lists(dd, totals: dict, *, for_search: dict | None = None, for_token: tuple = ()):
+    """DeskDirector's queue lists, their totals read from `totals` (view → total) when asked, so
+    a test may change them; `for_search` answers a search's, `for_token` (token, totals) one
+    agent's."""
+    def reply(request):
+        query = dict(re.findall(r"[?&](\w+)=([^&]*)", request.url))
+        view = next(v for v, (status, assigned) in VIEWS.items()
+                    if query["status"] == status and query["assigned"] == assigned)
+        answer = for_search if "search" in query else totals
+        if for_token and for_token[0] in request.headers["Authorization"]:
+            answer = for_token[1]
+        return 200, {}, json.dumps({"total": answer[view], "results": [row()]})
+
+    dd.add_callback(responses.GET, API + "/tickets", callback=reply)
+
+
+def tabs(browser, dd, query: str = "view=open") -> tuple[list[int], int]:
+    """The tab counts a queue page shows (mine, unassigned, open, closed) and how many lists it
+    asked DeskDirector for."""
+    before = len(dd.calls)
+    text = browser.get(f"/tech/queue?{query}").get_data(as_text=True)
+    return [int(n) for n in re.findall(r'<span class="count">(\d+)<', text)], len(dd.calls) - before
+
+
+def test_a_second_queue_page_reads_only_its_own_list_and_shows_the_same_counts(agent, dd):
+    answer_lists(dd, COUNTS)
+    assert tabs(agent, dd) == ([4, 7, 45, 19], 4)
+    assert tabs(agent, dd) == ([4, 7, 45, 19], 1)
+    assert "take=20" in dd.calls[-1].request.url  # the page itself, not a one-row count
+
+
+def test_the_open_tabs_count_is_always_fresh_and_renews_the_kept_one(agent, dd):
+    totals = dict(COUNTS)
+    answer_lists(dd, totals)
+    tabs(agent, dd, "view=open")
+    totals.update(mine=5, open=46)
+    # Mine is read with its list; the others are the kept ones, up to the counts' life old.
+    assert tabs(agent, dd, "view=mine") == ([5, 7, 45, 19], 1)
+    # Back on All open: its own count fresh, and mine's as the mine page left it.
+    assert tabs(agent, dd, "view=open") == ([5, 7, 46, 19], 1)
+
+
+def test_after_their_life_the_counts_are_read_again(agent, dd, clock):
+    totals = dict(COUNTS)
+    answer_lists(dd, totals)
+    tabs(agent, dd)
+    totals.update(unassigned=8, closed=20)
+    clock(30)
+    assert tabs(agent, dd) == ([4, 7, 45, 19], 1)
+    clock(25)  # near their end, still kept, and not read again behind the agent's back
+    assert tabs(agent, dd) == ([4, 7, 45, 19], 1)
+    clock(6)  # 61 seconds since they were read; the default life is 60
+    assert tabs(agent, dd) == ([4, 8, 45, 20], 4)
+
+
+def test_zero_seconds_reads_every_count_every_time(config, dd):
+    app = create_app({**config, "QUEUE_COUNTS_TTL": 0})
+    app.test_client_class = LeakCheckingClient
+    try:
+        agent = app.test_client()
+        sign_in(agent, dd, "tech")
+        answer_lists(dd, COUNTS)
+        assert tabs(agent, dd) == ([4, 7, 45, 19], 4)
+        assert tabs(agent, dd) == ([4, 7, 45, 19], 4)
+    finally:
+        app.extensions["ddsite"].close()
+
+
+def _take(agent, dd):
+    csrf = _csrf(agent, dd)
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    return agent.post("/tech/tickets/1005/take", data={"csrf_token": csrf, "confirmed": "yes"})
+
+
+def _close(agent, dd):
+    csrf = _csrf(agent, dd)
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    dd.add(responses.GET, API + "/statuses", json=STATUSES)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    return agent.post("/tech/tickets/1005/close", data={"csrf_token": csrf, "confirmed": "yes"})
+
+
+def _properties(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    return _update(agent, dd, page, {"status": "2"})
+
+
+def _note_and_status(agent, dd):
+    page = open_ticket(agent, dd)
+    dd.add(responses.POST, API + "/tickets/1005/notes", json={"id": 9}, status=201)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    return _compose(agent, dd, page, send="with_status", then_status="2")
+
+
+@pytest.mark.parametrize("change", [_take, _close, _properties, _note_and_status])
+def test_the_agents_own_change_drops_their_counts(agent, dd, change):
+    totals = dict(COUNTS)
+    answer_lists(dd, totals)
+    tabs(agent, dd)
+    totals.update(mine=5, unassigned=6)
+    assert change(agent, dd).status_code == 303 and len(patches(dd)) == 1
+    assert tabs(agent, dd) == ([5, 6, 45, 19], 4)
+
+
+def test_a_refused_change_drops_the_counts_too(agent, dd):
+    totals = dict(COUNTS)
+    answer_lists(dd, totals)
+    tabs(agent, dd)
+    page = open_ticket(agent, dd)
+    dd.add(responses.PATCH, API + "/tickets/1005", status=409, json={"message": "It moved"})
+    totals.update(mine=5)  # perhaps it did move: the counts are read again either way
+    _update(agent, dd, page, {"status": "2"})
+    assert tabs(agent, dd) == ([5, 7, 45, 19], 4)
+
+
+def test_agents_never_see_each_others_counts(app, dd):
+    sam, priya = app.test_client(), app.test_client()
+    sign_in(sam, dd, "tech")
+    priyas_token = sign_in(priya, dd, "tech", user=PRIYA)
+    answer_lists(dd, COUNTS, for_token=(priyas_token, {"mine": 1, "unassigned": 2, "open": 3,
+                                                       "closed": 4}))
+    assert tabs(sam, dd) == ([4, 7, 45, 19], 4)
+    assert tabs(priya, dd) == ([1, 2, 3, 4], 4)
+    assert tabs(sam, dd) == ([4, 7, 45, 19], 1)
+    assert tabs(priya, dd) == ([1, 2, 3, 4], 1)
+
+
+def test_one_agents_change_leaves_anothers_counts_kept(app, dd):
+    sam, priya = app.test_client(), app.test_client()
+    sign_in(sam, dd, "tech")
+    sign_in(priya, dd, "tech", user=PRIYA)
+    answer_lists(dd, COUNTS)
+    tabs(sam, dd), tabs(priya, dd)
+    assert _properties(priya, dd).status_code == 303
+    assert tabs(sam, dd)[1] == 1 and tabs(priya, dd)[1] == 4
+
+
+def test_a_search_has_counts_of_its_own(agent, dd):
+    searched = {"mine": 1, "unassigned": 5, "open": 2, "closed": 3}
+    answer_lists(dd, COUNTS, for_search=searched)
+    assert tabs(agent, dd) == ([4, 7, 45, 19], 4)
+    assert tabs(agent, dd, "view=open&q=printer") == ([1, 5, 2, 3], 4)
+    assert all("search=printer" in c.request.url for c in dd.calls[-4:])
+    assert tabs(agent, dd, "view=closed&q=printer") == ([1, 5, 2, 3], 1)
+    assert tabs(agent, dd, "view=open") == ([4, 7, 45, 19], 1)
 
 
 def test_a_ticket_number_in_the_queue_search_opens_the_ticket(agent):

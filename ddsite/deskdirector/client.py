@@ -33,7 +33,7 @@ from .errors import (
     UnknownShape,
 )
 from .faces import PortalFace, TechFace
-from .lookups import INVALIDATES, LOOKUPS, LookupCache
+from .lookups import LOOKUPS, LookupCache
 
 log = logging.getLogger(__name__)
 
@@ -231,13 +231,15 @@ class Client:
     """
 
     def __init__(self, transport: Transport, endpoints: Mapping[str, Endpoint], host: str,
-                 token: str, *, lookups: LookupCache | None = None, user: Any = None) -> None:
+                 token: str, *, lookups: LookupCache | None = None,
+                 counts: LookupCache | None = None, user: Any = None) -> None:
         self._transport = transport
         self._endpoints = endpoints
         self.host = host
         self._token = token
         self._lookups = lookups
-        self._user = user  # whose per-user look-ups these are
+        self._counts = counts
+        self._user = user  # whose per-user look-ups and counts these are
         self._shared_headers: CaseInsensitiveDict | None = None
         self.portal = PortalFace(self)
         self.tech = TechFace(self)
@@ -256,7 +258,7 @@ class Client:
 
         `path_values` fill the path's placeholders; optional ones the path does not name are
         left out. Look-up lists come from the look-up cache when there is one; a change drops
-        the lists it relied on, whatever its outcome.
+        the lists it relied on, and the user's counts it may have moved, whatever its outcome.
         """
         if self._lookups is not None and name in LOOKUPS and not params:
             return self._lookups.get(self.host, name, self._user,
@@ -265,8 +267,22 @@ class Client:
         try:
             return self._observed(name, params, json, path_values)
         finally:
-            if self._lookups is not None and name in INVALIDATES:
-                self._lookups.invalidate(self.host, name, self._user)
+            for cache in (self._lookups, self._counts):
+                if cache is not None:
+                    cache.invalidate(self.host, name, self._user)
+
+    def count(self, name: str, fetch: Callable[[], int], **variant: Any) -> int:
+        """`fetch()`, a count: this user's copy from the count cache while it holds one."""
+        if self._counts is None:
+            return fetch()
+        return self._counts.get(self.host, name, self._user, fetch, **variant)
+
+    def read_counted(self, name: str, fetch: Callable[[], Any], count: Callable[[Any], int],
+                     **variant: Any) -> Any:
+        """`fetch()` now; `count(its result)` renews this user's copy in the count cache."""
+        if self._counts is None:
+            return fetch()
+        return self._counts.read(self.host, name, self._user, fetch, kept=count, **variant)
 
     def _observed(self, name: str, params: Mapping[str, Any] | None, json: Any,
                   path_values: Mapping[str, Any]) -> Any:

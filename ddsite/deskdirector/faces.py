@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import Invalid, UnknownShape
+from .lookups import TICKET_COUNT
 from .models import (
     Id,
     Note,
@@ -197,6 +198,34 @@ class TechFace(_Face):
         _check("assigned", assigned, ASSIGNMENTS)
         return self._tickets(status=status, search=search, sort=sort, skip=skip, take=take,
                              extra={"assigned": assigned})
+
+    def tickets_and_counts(self, lists: Mapping[str, tuple[str, str]], shown: str, *,
+                           search: str = "", sort: str = "activity", skip: int = 0,
+                           take: int = 20) -> tuple[Page, dict[str, int]]:
+        """One page of list `shown`, and how many tickets each of `lists` (name → (status,
+        assigned)) holds with the search; read concurrently.
+
+        `shown`'s count is its page's own, so always fresh; the others' come from the agent's
+        count cache while it holds them (one-row reads otherwise), so they may lag by its life.
+        """
+        def read_page() -> Page:
+            status, assigned = lists[shown]
+            return self._client.read_counted(
+                TICKET_COUNT, lambda: self.tickets(status=status, assigned=assigned, search=search,
+                                                   sort=sort, skip=skip, take=take),
+                lambda page: page.total, status=status, assigned=assigned, search=search)
+
+        def count(status: str, assigned: str) -> Callable[[], int]:
+            return lambda: self._client.count(
+                TICKET_COUNT, lambda: self.tickets(status=status, assigned=assigned, search=search,
+                                                   sort=sort, skip=0, take=1).total,
+                status=status, assigned=assigned, search=search)
+
+        # The page first: the first call runs on the request's own thread.
+        got = self._client.parallel(**{shown: read_page}, **{
+            name: count(*wanted) for name, wanted in lists.items() if name != shown})
+        page = got.pop(shown)
+        return page, {**got, shown: page.total}
 
     def add_note(self, ticket_id: int, text: str, *, internal: bool = True) -> Note | None:
         """Add a note as the agent, internal unless said otherwise; never retried.

@@ -9,6 +9,10 @@ Many pages at once must not all read the same list (a stampede, each read on a c
 own): in one process, the misses of one list wait for a single read; across processes and
 machines, one request claims the refresh of a list in the last part of its life and reads it in
 the background while every page, its own included, is served the list it has.
+
+The same cache, as a second instance with its own lifetime, keeps each agent's queue counts (how
+many tickets each list of the queue holds, for its tabs): per agent, never shared, dropped by the
+agent's own changes.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from typing import Any
 
@@ -37,6 +41,12 @@ INVALIDATES = {
     "tech.update_ticket": ("tech.statuses", "tech.priorities", "tech.agents"),
     "portal.create_ticket": ("portal.request_types", "portal.priorities"),
 }
+# Per agent: how many tickets a list of the TECH queue holds (status, assignment, search). Not an
+# endpoint's reply: the TECH face counts with one-row reads of tech.tickets.
+TICKET_COUNT = "tech.ticket_count"
+QUEUE_COUNTS = {TICKET_COUNT: "per user"}
+# Any change to a ticket may move it from one list to another (take, close, a new status).
+QUEUE_COUNTS_INVALIDATED_BY = {"tech.update_ticket": (TICKET_COUNT,)}
 _PREFIX = "lookup:"
 # A list is refreshed in the background once it is into the last fifth of its life.
 REFRESH_AHEAD = 0.2
@@ -52,25 +62,48 @@ class _NotRead(Exception):
 class LookupCache:
     """Decoded look-up replies per instance (and per user where not shared), for `ttl` seconds.
 
+    `kinds` names what it keeps ("shared" or "per user"), and `invalidates` which changes drop
+    what: the look-up lists by default. In the last `refresh_ahead` part of its life (0: never)
+    a kept reply is refreshed in the background.
+
     Each list has a generation in the store; a change starts a new one, which drops every
     variant of the list at once (statuses of every queue, say). A refresh that was already
     running writes into the old generation, where nobody reads any more.
     """
 
     def __init__(self, store: BaseCache, ttl: float, *, claim: Claim,
-                 background: Callable[[], Executor], clock: Callable[[], float] = time.time) -> None:
+                 background: Callable[[], Executor], clock: Callable[[], float] | None = None,
+                 kinds: Mapping[str, str] = LOOKUPS,
+                 invalidates: Mapping[str, tuple[str, ...]] = INVALIDATES,
+                 refresh_ahead: float = REFRESH_AHEAD) -> None:
         self.store = store
         self.ttl = ttl
+        self._kinds = kinds
+        self._invalidates = invalidates
+        self._refresh_ahead_from = ttl * (1 - refresh_ahead) if refresh_ahead > 0 else None
         self._claim = claim
         self._background = background
-        self._clock = clock
+        # time.time looked up on each call, so a test's clock that moves time moves this one too.
+        self._clock = clock or (lambda: time.time())
         # Reads of a list under way in this process (misses and refreshes), by store key.
         self._reads: dict[str, Future] = {}
         self._lock = threading.Lock()
 
     def _owner(self, host: str, name: str, user: Any) -> str:
-        owner = "" if LOOKUPS[name] == "shared" else f":{user}"
+        owner = "" if self._kinds[name] == "shared" else f":{user}"
         return f"{host}:{name}{owner}"
+
+    def _keeps(self, name: str, user: Any) -> bool:
+        """Whether `name` is kept at all (kept per user only when the user is known)."""
+        return self.ttl > 0 and (self._kinds[name] == "shared" or user is not None)
+
+    def _key(self, host: str, name: str, user: Any, path_values: Mapping[str, Any]) -> str:
+        """Where the current generation of `name` for these path values is stored."""
+        owner = self._owner(host, name, user)
+        generation = self.store.get(f"{_PREFIX}generation:{owner}") or 0
+        # repr: a value with a comma or an equals sign (a search's text) cannot pass for two.
+        variant = ",".join(f"{k}={v!r}" for k, v in sorted(path_values.items()) if v is not None)
+        return f"{_PREFIX}{owner}:{generation}:{variant}"
 
     def get(self, host: str, name: str, user: Any, fetch: Callable[[], Any],
             **path_values: Any) -> Any:
@@ -79,19 +112,27 @@ class LookupCache:
         Near the end of its life the cached list is still served while one request refreshes
         it in the background.
         """
-        if self.ttl <= 0 or (LOOKUPS[name] != "shared" and user is None):
+        if not self._keeps(name, user):
             return fetch()
-        owner = self._owner(host, name, user)
-        generation = self.store.get(f"{_PREFIX}generation:{owner}") or 0
-        variant = ",".join(f"{k}={v}" for k, v in sorted(path_values.items()) if v is not None)
-        key = f"{_PREFIX}{owner}:{generation}:{variant}"
+        key = self._key(host, name, user, path_values)
         entry = self._fresh(self.store.get(key))
         if entry is None:
             return self._read_once(key, fetch)
         fetched_at, data = entry
-        if self._clock() - fetched_at >= self.ttl * (1 - REFRESH_AHEAD):
+        if self._refresh_ahead_from is not None and \
+                self._clock() - fetched_at >= self._refresh_ahead_from:
             self._refresh_ahead(key, fetched_at, fetch)
         return data
+
+    def read(self, host: str, name: str, user: Any, fetch: Callable[[], Any], *,
+             kept: Callable[[Any], Any] = lambda data: data, **path_values: Any) -> Any:
+        """`fetch()` now, whatever is cached, and keep `kept(its result)` for later `get`s: a
+        page that must show it fresh, and reads it anyway, renews the copy at no cost."""
+        if not self._keeps(name, user):
+            return fetch()
+        # The key (and its generation) before the read: a change made meanwhile starts a new
+        # generation, which this read, perhaps from before the change, cannot enter.
+        return self._read_and_keep(self._key(host, name, user, path_values), fetch, kept)
 
     def _fresh(self, entry: Any) -> tuple[float, Any] | None:
         """A stored (fetched at, list) that is still within its time, else None."""
@@ -164,15 +205,16 @@ class LookupCache:
         else:
             under_way.set_exception(error)
 
-    def _read_and_keep(self, key: str, fetch: Callable[[], Any]) -> Any:
+    def _read_and_keep(self, key: str, fetch: Callable[[], Any],
+                       kept: Callable[[Any], Any] = lambda data: data) -> Any:
         fetched_at = self._clock()
         data = fetch()
-        self.store.set(key, (fetched_at, data), timeout=int(self.ttl) + 1)
+        self.store.set(key, (fetched_at, kept(data)), timeout=int(self.ttl) + 1)
         return data
 
     def invalidate(self, host: str, change: str, user: Any) -> None:
         """Forget the lists `change` relied on, for everyone who shares them."""
-        for name in INVALIDATES.get(change, ()):
+        for name in self._invalidates.get(change, ()):
             # Outlives every entry of the old generation, so none of them can come back.
             self.store.set(f"{_PREFIX}generation:{self._owner(host, name, user)}",
                            secrets.token_hex(4), timeout=int(self.ttl) * 2 + 1)
