@@ -74,14 +74,22 @@ def content_security_policy(frame_ancestors: list[str]) -> str:
             f"frame-ancestors {ancestors}")
 
 
-def set_security_headers(response: Response, frame_ancestors: list[str]) -> Response:
-    """Add CSP, Referrer-Policy, nosniff and no-store (on everything but static files and brand.css,
-    whose caching assets.py decides)."""
-    response.headers["Content-Security-Policy"] = content_security_policy(frame_ancestors)
-    # Same-origin: our own pages get a Referer (flask-wtf's HTTPS check needs it), nobody else.
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers.pop("X-Frame-Options", None)
+def page_headers(frame_ancestors: list[str]) -> tuple[tuple[str, str], ...]:
+    """The headers every reply gets, worked out once per app: CSP, Referrer-Policy, nosniff."""
+    return (("Content-Security-Policy", content_security_policy(frame_ancestors)),
+            # Same-origin: our own pages get a Referer (flask-wtf's HTTPS check needs it), nobody
+            # else.
+            ("Referrer-Policy", "same-origin"),
+            ("X-Content-Type-Options", "nosniff"))
+
+
+def set_security_headers(response: Response, headers: tuple[tuple[str, str], ...]) -> Response:
+    """Add `page_headers`, and no-store on everything but static files and brand.css (whose
+    caching assets.py decides); never X-Frame-Options (the CSP says who may frame us)."""
+    for name, value in headers:
+        response.headers[name] = value
+    if "X-Frame-Options" in response.headers:
+        del response.headers["X-Frame-Options"]
     if request.endpoint not in SESSIONLESS_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
     return response
