@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def install(app: Flask, *, metrics: Metrics, sweeper: Sweeper | None, compress: Compress) -> None:
     """Register the steps; the first of them must run before anything reads a request's body."""
     headers = security.page_headers(list(app.config["DESKDIRECTOR_HOSTS"]))
-    compress_page = security.compress_without_breach(compress)
+    compress_page = security.compress_without_breach(compress, app.config["COMPRESS_MIN_SIZE"])
 
     def before_request() -> Response | None:
         # Only text form fields within the size limit, before anything (CSRF too) reads the body.

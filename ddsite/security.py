@@ -114,17 +114,33 @@ def keep_redirects_on_this_host(response: Response) -> Response:
 _UNREFLECTED_ARGS = frozenset({"status", "view", "sort", "page", "notes", "at", "period", "company"})
 
 
-def compress_without_breach(compress):
-    """An after-request hook that compresses a page only when compression cannot leak a secret.
+def compress_without_breach(compress, min_size: int):
+    """An after-request hook that compresses a page only when compression cannot leak a secret,
+    and only when it is at least `min_size` bytes long.
 
     BREACH: a compressed page that holds a secret (the CSRF token, a session handle in its links)
     and also echoes text from the request (a search) lets someone who can see response sizes
     guess the secret a character at a time. Such pages go out uncompressed.
     """
     def after_request(response: Response) -> Response:
-        reflected = any(name not in _UNREFLECTED_ARGS for name in request.args)
-        if reflected or URL_HANDLE in request.args or request.method != "GET":
+        args = request.args
+        if request.method != "GET" or URL_HANDLE in args or any(
+                name not in _UNREFLECTED_ARGS for name in args):
+            return response
+        size = response.content_length
+        if size is not None and size < min_size:
+            # flask-compress would come to the same answer, at four times the cost of asking.
+            _vary_on_accept_encoding(response)
             return response
         return compress.after_request(response)
 
     return after_request
+
+
+def _vary_on_accept_encoding(response: Response) -> None:
+    """Say that the reply depends on Accept-Encoding, as flask-compress does for those it handles."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Accept-Encoding"
+    elif "accept-encoding" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Accept-Encoding"
