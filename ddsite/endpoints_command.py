@@ -24,7 +24,9 @@ def add_parser(commands) -> None:
         description="Record a HAR in the browser's developer tools (Network tab, “Save all as "
                     "HAR”) while you open DeskDirector's ticket list, a ticket, and add a reply; "
                     "this writes the endpoints file ddsite needs for that instance. Tokens, "
-                    "cookies and headers in the HAR are never copied.")
+                    "cookies and headers in the HAR are never copied.",
+        epilog="Exit status: 0 written; 1 the HAR holds nothing usable; 2 the HAR cannot be read "
+               "or the output exists.")
     from_har.add_argument("har", help="the .har file")
     from_har.add_argument("-o", "--output", default="endpoints.json",
                           help="where to write the endpoints file (default endpoints.json)")
@@ -38,7 +40,12 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Write the endpoints file and print what matched; 1 when the HAR cannot be used."""
+    """Write the endpoints file and print what matched.
+
+    Exit status, as `ddsite probe` uses them: 0 written; 1 when what was given holds nothing
+    usable (not a HAR, no call ddsite knows, an endpoints file of another dialect); 2 when it
+    cannot start (the HAR cannot be read, or the output exists without --force or --update).
+    """
     out, err = out or sys.stdout, err or sys.stderr
     output = Path(args.output)
     if output.exists() and not (args.force or args.update):

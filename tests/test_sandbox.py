@@ -42,6 +42,17 @@ def test_seed_is_large_and_varied(sandbox):
     assert (ages[-1] - ages[0]).days > 60
 
 
+def test_seeded_notes_are_written_in_their_authors_role(sandbox):
+    from ddsite.sandbox.data import _AGENT_REPLIES, _CONTACT_REPLIES
+
+    desk = sandbox.extensions["sandbox"]["desk"]
+    public = [n for t in desk.tickets.values() for n in t["notes"] if not n["isInternal"]]
+    by_agents = [n["note"] for n in public if n["createdBy"]["userType"] == "Member"]
+    by_contacts = [n["note"] for n in public if n["createdBy"]["userType"] == "Client"]
+    assert len(by_agents) > 50 and len(by_contacts) > 50
+    assert set(by_agents) <= set(_AGENT_REPLIES) and set(by_contacts) <= set(_CONTACT_REPLIES)
+
+
 def test_missing_expired_and_forged_tokens_get_401_unauthorized(sandbox, api):
     from cryptography.hazmat.primitives.asymmetric import rsa
 

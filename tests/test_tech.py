@@ -351,6 +351,19 @@ def test_patch_clears_the_priority_with_null_and_sets_assignees(agent, dd):
     assert patches(dd) == [{"priority": None, "assignedAgents": [{"id": 5}, {"id": 2}]}]
 
 
+def test_the_confirmation_says_what_changed(agent, dd):
+    page = open_ticket(agent, dd, assignedAgents=PRIYA_AND_TOM)
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    response = _update(agent, dd, page, {"status": "2", "priority": "", "assignees": ["5", "2"]},
+                       current=ticket(assignedAgents=PRIYA_AND_TOM))
+    assert response.status_code == 303
+    assert patches(dd) == [{"status": {"id": 2}, "priority": None,
+                            "assignedAgents": [{"id": 5}, {"id": 2}]}]
+    shown = open_ticket(agent, dd)
+    assert ("The ticket was updated. Status: In progress. Priority cleared. Assigned: Sam Agent. "
+            "No longer assigned: Tom Becker.") in shown
+
+
 def test_nothing_changed_sends_nothing(agent, dd):
     page = open_ticket(agent, dd)
     response = _update(agent, dd, page, {})

@@ -60,15 +60,27 @@ _PROBLEMS = [
     ("Website contact form stopped sending", 2), ("Monitor flickers after the update", 1),
     ("Need a quote for three new desktops", 6), ("Password expired and locked out", 4),
 ]
-_REPLIES = [
+# Who says what: an agent's reply never comes from a contact. Both lists have eight entries, so
+# the seeded tickets (drawn from one random stream) stay the same whoever speaks.
+_AGENT_REPLIES = [
     "Thanks for letting us know. I'm looking into this now.",
     "Could you send a photo of the error message, please?",
     "I have remoted in and applied the fix. Can you try again?",
-    "Still happening this morning, unfortunately.",
-    "That worked, thank you!",
     "I've ordered the part; it should arrive on Thursday.",
     "We'll schedule this for after hours to avoid disruption.",
     "Is anyone else in the office seeing the same thing?",
+    "I've reset it on our side. Please sign out and back in.",
+    "A technician will be on site tomorrow morning.",
+]
+_CONTACT_REPLIES = [
+    "Still happening this morning, unfortunately.",
+    "That worked, thank you!",
+    "Here is the photo of the error message.",
+    "It's only me; the others are fine.",
+    "Any update on this? It's holding up the team.",
+    "Thursday is fine, someone will be in the office.",
+    "I tried restarting it as you said; no change.",
+    "Great, thanks for the quick help.",
 ]
 _INTERNAL = [
     "Checked the logs: the driver was rolled back by the last update.",
@@ -137,7 +149,7 @@ class HelpDesk:
             }
             moment = created
             steps = rng.randint(1, 5)
-            replies = iter(rng.sample(_REPLIES, k=steps))
+            replies = iter(rng.sample(range(len(_AGENT_REPLIES)), k=steps))
             agent_id = assigned[0] if assigned else rng.choice(list(self.agents))
             for step in range(steps):
                 moment = min(moment + timedelta(hours=rng.uniform(1, 72)), self.now)
@@ -145,9 +157,11 @@ class HelpDesk:
                 if step > 0 and rng.random() < 0.3:
                     author, text, internal = self.agent_author(agent_id), rng.choice(_INTERNAL), True
                 elif step % 2 == 0:
-                    author, text, internal = self.contact_author(contact["id"]), next(replies), False
+                    author, internal = self.contact_author(contact["id"]), False
+                    text = _CONTACT_REPLIES[next(replies)]
                 else:
-                    author, text, internal = self.agent_author(agent_id), next(replies), False
+                    author, internal = self.agent_author(agent_id), False
+                    text = _AGENT_REPLIES[next(replies)]
                 ticket["notes"].append(self._note(text, internal, author, moment))
             ticket["modifiedOn"] = moment
             if status["isClosed"]:
@@ -183,7 +197,7 @@ class HelpDesk:
             closed = min(created + timedelta(hours=rng.choice([2, 6, 20, 30, 50, 75, 120, 200])),
                          self.now)
             agent_id = rng.choice(list(self.agents))
-            notes = [self._note(rng.choice(_REPLIES), False, self.contact_author(contact["id"]),
+            notes = [self._note(rng.choice(_AGENT_REPLIES), False, self.agent_author(agent_id),
                                 created + (closed - created) / 3),
                      self._note("That worked, thank you!", False,
                                 self.contact_author(contact["id"]), closed)]

@@ -41,10 +41,12 @@ def apply(tech: TechFace, ticket_id: int, current: Ticket, form: UpdateForm) -> 
         return Outcome(response=redirect(target, code=303))
     changes = upstream_changes(form, result.changes)
     moved = current.raw_modified_on != form.loaded_modified_on.data
+    what = describe_changes(form, result.changes, fields_of(current).assignees)
 
     def updated(_ticket) -> str:
-        flash("The ticket was updated." + (" Someone else changed it meanwhile; their changes "
-                                           "were kept." if moved else ""), "success")
+        flash(" ".join(["The ticket was updated.", *what] + (
+            ["Someone else changed it meanwhile; their changes were kept."] if moved else [])),
+            "success")
         return target
 
     return Outcome(response=sendonce.send(form, Sending(
@@ -62,6 +64,26 @@ def upstream_changes(form: UpdateForm, changes: dict) -> dict:
     if "assignees" in changes:
         upstream["assignees"] = [form.assignees.id_for(i) for i in changes["assignees"]]
     return upstream
+
+
+def describe_changes(form: UpdateForm, changes: dict, assigned_now: tuple[str, ...]) -> list[str]:
+    """What an update changes, in words (one sentence per field), so the agent can check it."""
+    lines = []
+    for name in ("status", "priority"):
+        if name in changes:
+            label = dict(_labels(getattr(form, name).choices)).get(changes[name] or "")
+            lines.append(f"{_FIELD_LABELS[name]}: {label}." if changes[name] and label
+                         else f"{_FIELD_LABELS[name]} cleared.")
+    if "assignees" in changes:
+        names = dict(_labels(form.assignees.choices))
+        wanted = changes["assignees"]
+        added = [names.get(i, f"agent {i}") for i in wanted if i not in assigned_now]
+        removed = [names.get(i, f"agent {i}") for i in assigned_now if i not in wanted]
+        if added:
+            lines.append(f"Assigned: {', '.join(added)}.")
+        if removed:
+            lines.append(f"No longer assigned: {', '.join(removed)}.")
+    return lines
 
 
 def describe_clashes(form: UpdateForm, clashes: list[Clash]) -> list[str]:
