@@ -20,6 +20,7 @@ from . import (
     health,
     hooks,
     navigation,
+    page_urls,
     pages,
     rendering,
     security,
@@ -104,6 +105,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.context_processor(_template_globals)
     navigation.init_app(app)
     app.jinja_env.filters.update(rendering.FILTERS)
+    page_urls.init_app(app)
 
     pages.register_pages(app)
     app.add_url_rule("/", "index", _index)

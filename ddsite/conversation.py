@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app, request, url_for
 
-from .deskdirector.models import Note
+from .deskdirector.models import Note, Notes
 
 NOTES_PARAM = "notes"
 
@@ -25,9 +25,13 @@ class Window:
         return min(self.hidden, current_app.config["NOTES_PAGE_SIZE"])
 
 
-def newest(notes: list[Note], *, show_internal: bool) -> Window:
-    """The window `?notes=N` asks for on this page (a page's worth by default)."""
-    visible = notes if show_internal else [note for note in notes if not note.is_internal]
+def newest(notes: Notes, *, show_internal: bool) -> Window:
+    """The window `?notes=N` asks for on this page (a page's worth by default).
+
+    Only the notes in the window are parsed (see `Notes`); internal ones are left out for
+    contacts before anything is counted.
+    """
+    visible = notes if show_internal else notes.public()
     size = current_app.config["NOTES_PAGE_SIZE"]
     raw = request.args.get(NOTES_PARAM, "")
     wanted = int(raw) if raw.isdigit() and int(raw) > 0 else size  # anything else: the default

@@ -35,7 +35,16 @@ LIST_LABELS = {"portal": ("My tickets", "Back to my tickets"), "tech": ("Queue",
 def init_app(app: Flask) -> None:
     """Give `app` its own copy of the sections and the template globals that read them."""
     app.extensions["ddsite_navigation"] = {audience: [] for audience in AUDIENCES}
-    app.context_processor(lambda: {"nav_links": links(), "list_back": list_back()})
+    app.context_processor(template_context)
+
+
+def template_context() -> dict:
+    """`nav_links` and `list_back` for the base template, the list's URL built once for both."""
+    who = audience()
+    if who is None:
+        return {"nav_links": [], "list_back": None}
+    list_url = _list_url(who)
+    return {"nav_links": _links(who, list_url), "list_back": _list_back(who, list_url)}
 
 
 def add_link(app: Flask, audience: str, link: Link) -> None:
@@ -52,19 +61,22 @@ def audience() -> str | None:
     return current
 
 
-def links() -> list[dict]:
+def _links(who: str, list_url: str) -> list[dict]:
     """The sections for this page: label, URL and whether this page is inside it."""
-    who = audience()
-    if who is None:
-        return []
     if not session.get("user"):
         return []  # who-am-I has not answered yet (it runs beside the first page's reads)
     here = request.endpoint
-    user = User.from_session(session["user"])
-    return [{"label": link.label, "url": _list_or_plain_url(who, link.endpoint),
-             "current": here == link.endpoint or here in link.also_current_on}
-            for link in current_app.extensions["ddsite_navigation"].get(who, [])
-            if link.visible is None or link.visible(user)]
+    shown = []
+    user = None
+    for link in current_app.extensions["ddsite_navigation"].get(who, []):
+        if link.visible is not None:
+            user = user or User.from_session(session["user"])  # only some links ask
+            if not link.visible(user):
+                continue
+        url = list_url if link.endpoint == LIST_ENDPOINTS[who] else url_for(link.endpoint)
+        shown.append({"label": link.label, "url": url,
+                      "current": here == link.endpoint or here in link.also_current_on})
+    return shown
 
 
 def remember_list() -> None:
@@ -77,14 +89,10 @@ def remember_list() -> None:
         session[f"list_args.{who}"] = args
 
 
-def list_back() -> dict | None:
+def _list_back(who: str, list_url: str) -> dict:
     """The way back to the audience's list as the user left it: {"label", "sentence", "url"}."""
-    who = audience()
-    if who is None:
-        return None
     label, sentence = LIST_LABELS[who]
-    return {"label": label, "sentence": sentence,
-            "url": _list_or_plain_url(who, LIST_ENDPOINTS[who])}
+    return {"label": label, "sentence": sentence, "url": list_url}
 
 
 def scroll_anchor() -> str:
@@ -94,7 +102,6 @@ def scroll_anchor() -> str:
     return f"#at={at}" if _PIXELS.fullmatch(at) else ""
 
 
-def _list_or_plain_url(who: str, endpoint: str) -> str:
-    if endpoint == LIST_ENDPOINTS[who]:
-        return url_for(endpoint, **session.get(f"list_args.{who}", {}))
-    return url_for(endpoint)
+def _list_url(who: str) -> str:
+    """The audience's list with the filters and page it had."""
+    return url_for(LIST_ENDPOINTS[who], **session.get(f"list_args.{who}", {}))

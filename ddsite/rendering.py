@@ -1,8 +1,11 @@
-"""Template filters: note text made safe to show, and times shown relative with the exact one on hover."""
+"""Template filters and helpers: note text made safe to show, times shown relative with the exact
+one on hover, status and priority badges."""
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import nh3
@@ -81,11 +84,13 @@ _PRIORITY_TONES = (("critical", "critical"), ("urgent", "critical"), ("emergency
                    ("high", "high"), ("medium", "medium"), ("normal", "medium"), ("low", "low"))
 
 
+@functools.lru_cache(maxsize=256)  # a few names, looked up on every row of every list
 def status_tone(name: str | None) -> str:
     """The colour family of a status: new, progress, waiting, done (or plain when unknown)."""
     return _tone(name, _STATUS_TONES)
 
 
+@functools.lru_cache(maxsize=256)
 def priority_tone(name: str | None) -> str:
     """The colour family of a priority: low, medium, high, critical (or plain when unknown)."""
     return _tone(name, _PRIORITY_TONES)
@@ -96,5 +101,52 @@ def _tone(name: str | None, tones: tuple[tuple[str, str], ...]) -> str:
     return next((tone for word, tone in tones if word in lowered), "plain")
 
 
+# The filters below write what small macros wrote (_macros.html keeps those macros for pages'
+# templates, calling these): on a list's every row, a macro call and its filters cost several
+# times the Python. What depends only on the value (a badge, a moment's exact time) is kept.
+
+def time_tag(moment: datetime | None) -> Markup:
+    """<time> showing how long ago, with the exact time on hover; "—" when there is no time."""
+    if not moment:
+        return Markup("—")
+    iso, exact = _moment_texts(moment)
+    return Markup(f'<time datetime="{iso}" title="{exact}">{escape(relative_time(moment))}</time>')
+
+
+@functools.lru_cache(maxsize=4096)  # a list's tickets come back page after page
+def _moment_texts(moment: datetime) -> tuple[Markup, Markup]:
+    # Equal datetimes are the same instant, and both texts are of the instant in UTC.
+    return escape(iso_time(moment)), escape(exact_time(moment))
+
+
+@functools.lru_cache(maxsize=1024)
+def _badge(name: str | None, kind: str) -> Markup:
+    tone = status_tone(name) if kind == "status" else priority_tone(name)
+    return Markup(f'<span class="badge badge-{escape(kind)} tone-{escape(tone)}">'
+                  f"{escape(name)}</span>")
+
+
+def badge(ref, kind: str) -> Markup:
+    """A status or priority (`kind`) as a badge in its colour family; "—" when there is none."""
+    return _badge(ref.name, kind) if ref else Markup("—")
+
+
+def agent_names(refs: Iterable | None) -> Markup:
+    """The agents' names, comma separated, or "Unassigned"."""
+    return Markup(", ").join(ref.name for ref in refs) if refs else Markup("Unassigned")
+
+
+def ids(refs: Iterable) -> list:
+    """The ids of these references (what `map(attribute="id")|list` gives, for less)."""
+    return [ref.id for ref in refs]
+
+
+def joined_names(refs: Iterable, separator: str) -> str:
+    """The names of the references that are there and named, joined by `separator`."""
+    return separator.join(ref.name for ref in refs if ref and ref.name)
+
+
 FILTERS = {"note_html": note_html, "relative_time": relative_time, "exact_time": exact_time,
-           "iso_time": iso_time, "status_tone": status_tone, "priority_tone": priority_tone}
+           "iso_time": iso_time, "status_tone": status_tone, "priority_tone": priority_tone,
+           "time_tag": time_tag, "badge": badge, "agent_names": agent_names, "ids": ids,
+           "joined_names": joined_names}

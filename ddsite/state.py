@@ -15,7 +15,7 @@ from .deskdirector.client import Client, Transport
 from .deskdirector.endpoints import Endpoint
 from .deskdirector.lookups import LookupCache
 from .deskdirector.signing_keys import InstanceKeys, key_fetcher
-from .sessions import Sweeper
+from .sessions import Sweeper, claim_once, claims_folder
 
 if TYPE_CHECKING:
     from .metrics import Metrics
@@ -43,7 +43,10 @@ class State:
             get_retries=config["GET_RETRIES"], retry_backoff=config["RETRY_BACKOFF"],
             max_parallel_calls=config["MAX_PARALLEL_CALLS"], server_threads=config["SERVER_THREADS"],
             on_call=metrics.deskdirector_call)
-        self.lookups = LookupCache(store, ttl=config["LOOKUP_TTL"])
+        claims = claims_folder(app)
+        self.lookups = LookupCache(
+            store, ttl=config["LOOKUP_TTL"], background=self.transport.executor,
+            claim=lambda name, seconds: claim_once(store, claims, name, seconds))
         self._jwt_keys_path = config["JWT_PUBLIC_KEYS"]
         self._jwt_keys: list | None = None
         self._auto_keys = config["JWT_KEYS"] == "auto"

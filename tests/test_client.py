@@ -164,3 +164,43 @@ def test_parallel_raises_the_first_error(api):
 
 def test_repr_hides_the_token(api, token):
     assert token not in repr(api)
+
+
+@pytest.mark.parametrize("method, name, kwargs, params, body", [
+    ("GET", "tech.tickets", {"skip": 0, "take": 20, "sort": "age"},
+     {"status": "any", "assigned": "me", "search": "café & co/50% +1 ~x", "tag": None}, None),
+    ("GET", "tech.ticket", {"ticket_id": "a/b é?#"}, None, None),
+    ("POST", "tech.add_note", {"ticket_id": 5}, None, {"note": "Grüße — “quoted”", "isInternal": False}),
+    ("PATCH", "tech.update_ticket", {"ticket_id": 5}, None, {"priority": None, "assignedAgents": []}),
+    ("POST", "tech.add_note", {"ticket_id": 5}, None, None),
+])
+def test_requests_are_sent_exactly_as_requests_would_prepare_them(api, dd, token, method, name,
+                                                                  kwargs, params, body):
+    # The client builds requests from their parts (faster than requests' preparation), so it is
+    # held to what requests itself would have sent: URL, body and headers.
+    path = DEFAULT_ENDPOINTS[name].url_path(**kwargs)
+    expected = requests.Request(method, HOST + path, params=params, json=body, headers={
+        "Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": "ddsite",
+        "Authorization": f"DdAccessToken {token}"}).prepare()
+    dd.add(method, expected.url, json={"id": 5})
+    api.call(name, params=params, json=body, **kwargs)
+    sent = dd.calls[0].request
+    assert (sent.method, sent.url, sent.body) == (expected.method, expected.url, expected.body)
+    assert dict(sent.headers) == dict(expected.headers)
+    assert sent.path_url == expected.path_url
+
+
+def test_a_body_that_is_not_json_is_never_sent(api, dd):
+    with pytest.raises(Unavailable):
+        api.call("tech.add_note", ticket_id=5, json={"note": float("nan")})
+    assert len(dd.calls) == 0
+
+
+@pytest.mark.parametrize("body, expected", [
+    ('{"id": 5, "summary": "caf\\u00e9 \\ud83d\\ude00"}', "café 😀"),
+    ('{"id": 5, "summary": "half an emoji \\ud83d"}', "half an emoji \ud83d"),  # orjson refuses it
+    ('{"id": 5, "summary": "big", "x": 123456789012345678901234567890, "y": NaN}', "big"),
+])
+def test_every_reply_the_standard_library_reads_is_read(api, dd, body, expected):
+    dd.add(responses.GET, TICKETS + "/5", body=body, content_type="application/json")
+    assert api.tech.ticket(5).summary == expected

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import responses
@@ -10,8 +12,9 @@ import responses
 from ddsite import create_app
 from ddsite.deskdirector.client import Client
 from ddsite.deskdirector.endpoints import DEFAULT_ENDPOINTS
-from ddsite.deskdirector.errors import Invalid
+from ddsite.deskdirector.errors import Invalid, TokenRejected
 from ddsite.deskdirector.lookups import LookupCache
+from ddsite.sessions import claim_once, claims_folder
 
 from .conftest import AGENT, CONTACT, HOST, make_token, sign_in
 
@@ -90,8 +93,22 @@ class Clock:
 
 
 @pytest.fixture
-def cache(app):
-    return LookupCache(app.extensions["ddsite"].store, ttl=60, clock=Clock())
+def background():
+    """The pool background refreshes run on; shut down (waiting for them) by the test or after it."""
+    with ThreadPoolExecutor(2) as pool:
+        yield pool
+
+
+def claims(app):
+    """Refresh claims in the app's store, as the app makes them."""
+    store, folder = app.extensions["ddsite"].store, claims_folder(app)
+    return lambda name, seconds: claim_once(store, folder, name, seconds)
+
+
+@pytest.fixture
+def cache(app, background):
+    return LookupCache(app.extensions["ddsite"].store, ttl=60, clock=Clock(), claim=claims(app),
+                       background=lambda: background)
 
 
 def test_lists_expire_after_their_time(cache):
@@ -102,9 +119,9 @@ def test_lists_expire_after_their_time(cache):
         return [{"id": len(fetched)}]
 
     assert cache.get(HOST, "tech.statuses", None, fetch) == [{"id": 1}]
-    cache._clock.now += 59
+    cache._clock.now += 40  # not yet into the last fifth, when a refresh would start
     assert cache.get(HOST, "tech.statuses", None, fetch) == [{"id": 1}]
-    cache._clock.now += 2
+    cache._clock.now += 21
     assert cache.get(HOST, "tech.statuses", None, fetch) == [{"id": 2}]
     assert len(fetched) == 2
 
@@ -120,8 +137,9 @@ def test_a_contact_without_a_known_id_gets_nothing_cached(cache):
     assert cache.get(HOST, "portal.request_types", None, lambda: ["second"]) == ["second"]
 
 
-def test_zero_seconds_keeps_nothing(app):
-    cache = LookupCache(app.extensions["ddsite"].store, ttl=0)
+def test_zero_seconds_keeps_nothing(app, background):
+    cache = LookupCache(app.extensions["ddsite"].store, ttl=0, claim=claims(app),
+                        background=lambda: background)
     cache.get(HOST, "tech.statuses", None, lambda: ["first"])
     assert cache.get(HOST, "tech.statuses", None, lambda: ["second"]) == ["second"]
 
@@ -179,3 +197,186 @@ def test_statuses_are_kept_per_queue_and_a_change_drops_every_queues(cache):
     cache.invalidate(HOST, "tech.update_ticket", None)
     assert cache.get(HOST, "tech.statuses", None, lambda: ["new"], queue_id=1) == ["new"]
     assert cache.get(HOST, "tech.statuses", None, lambda: ["new 2"], queue_id=2) == ["new 2"]
+
+
+class Upstream:
+    """A look-up read that can be held until the test lets it answer; counts its reads."""
+
+    def __init__(self, *answers) -> None:
+        self.answers = list(answers)
+        self.reads = 0
+        self.started = threading.Event()
+        self.go_on = threading.Event()
+
+    def held(self):
+        self.reads += 1
+        self.started.set()
+        assert self.go_on.wait(10), "the test never let the read answer"
+        return self.answers.pop(0)
+
+    def at_once(self):
+        self.reads += 1
+        return self.answers.pop(0)
+
+
+def test_near_its_end_the_old_list_is_served_while_one_refresh_runs(cache, background):
+    upstream = Upstream(["old"], ["new"])
+    assert cache.get(HOST, "tech.agents", None, upstream.at_once) == ["old"]
+    cache._clock.now += 50  # into the last fifth of its 60 s
+    assert cache.get(HOST, "tech.agents", None, upstream.held) == ["old"]  # not waiting
+    assert upstream.started.wait(10)
+    for _ in range(3):  # while it runs, everyone gets the old list and nobody reads again
+        assert cache.get(HOST, "tech.agents", None, upstream.held) == ["old"]
+    upstream.go_on.set()
+    background.shutdown(wait=True)
+    assert upstream.reads == 2
+    cache._clock.now += 20  # the old copy would have expired; the refreshed one lives on
+    assert cache.get(HOST, "tech.agents", None, upstream.at_once) == ["new"]
+    assert upstream.reads == 2
+
+
+def test_a_failed_refresh_keeps_serving_the_old_list_until_it_expires(cache, background, caplog):
+    def refused():
+        raise TokenRejected("gone")
+
+    upstream = Upstream(["old"], ["new"])
+    cache.get(HOST, "tech.statuses", None, upstream.at_once)
+    cache._clock.now += 50
+    assert cache.get(HOST, "tech.statuses", None, refused) == ["old"]
+    background.shutdown(wait=True)
+    assert "Refreshing a look-up list failed (TokenRejected)" in caplog.text
+    assert cache.get(HOST, "tech.statuses", None, upstream.at_once) == ["old"]  # not retried
+    cache._clock.now += 11
+    assert cache.get(HOST, "tech.statuses", None, upstream.at_once) == ["new"]
+
+
+class CountingStore:
+    """The app's store, telling a waiting test how many look-up reads found nothing."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.misses = 0
+        self.changed = threading.Condition()
+
+    def get(self, key):
+        value = self.store.get(key)
+        if value is None and ":generation:" not in key:
+            with self.changed:
+                self.misses += 1
+                self.changed.notify_all()
+        return value
+
+    def set(self, key, value, timeout=None):
+        return self.store.set(key, value, timeout=timeout)
+
+    def wait_for_misses(self, count: int) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: self.misses >= count, timeout=10)
+
+
+def test_concurrent_misses_in_one_process_make_one_upstream_read(app, background):
+    store = CountingStore(app.extensions["ddsite"].store)
+    cache = LookupCache(store, ttl=60, claim=claims(app), background=lambda: background)
+    pages = 12
+    reads = []
+
+    def read():
+        reads.append(1)
+        store.wait_for_misses(pages)  # every page has found the list missing before it answers
+        return ["Sam Agent"]
+
+    with ThreadPoolExecutor(pages) as pool:
+        got = list(pool.map(lambda _: cache.get(HOST, "tech.agents", None, read), range(pages)))
+    assert got == [["Sam Agent"]] * pages
+    assert len(reads) == 1
+
+
+def test_a_read_refused_for_one_user_is_asked_again_by_those_who_waited(app, background):
+    store = CountingStore(app.extensions["ddsite"].store)
+    cache = LookupCache(store, ttl=60, claim=claims(app), background=lambda: background)
+
+    def refused():
+        store.wait_for_misses(2)  # the second page is waiting for this read
+        raise TokenRejected("this token has ended")
+
+    def second_page():
+        store.wait_for_misses(1)
+        return cache.get(HOST, "tech.agents", None, lambda: ["Sam Agent"])
+
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(second_page)
+        with pytest.raises(TokenRejected):
+            cache.get(HOST, "tech.agents", None, refused)
+        assert waiting.result(10) == ["Sam Agent"]
+
+
+def test_a_change_wins_over_a_refresh_under_way(cache, background):
+    upstream = Upstream(["before"], ["read before the change"], ["after"])
+    cache.get(HOST, "tech.statuses", None, upstream.at_once)
+    cache._clock.now += 50
+    assert cache.get(HOST, "tech.statuses", None, upstream.held) == ["before"]
+    assert upstream.started.wait(10)
+    cache.invalidate(HOST, "tech.update_ticket", None)  # while the refresh still runs
+    upstream.go_on.set()
+    background.shutdown(wait=True)
+    assert cache.get(HOST, "tech.statuses", None, upstream.at_once) == ["after"]
+
+
+def test_a_change_wins_over_a_miss_read_under_way(cache):
+    upstream = Upstream(["read before the change"], ["after"])
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(cache.get, HOST, "tech.priorities", None, upstream.held)
+        assert upstream.started.wait(10)
+        cache.invalidate(HOST, "tech.update_ticket", None)
+        upstream.go_on.set()
+        assert reading.result(10) == ["read before the change"]  # it asked before the change
+    assert cache.get(HOST, "tech.priorities", None, upstream.at_once) == ["after"]
+
+
+@pytest.mark.parametrize("store", ["files", "redis"])
+def test_an_apps_workers_refresh_a_list_once_in_their_own_pools(config, monkeypatch, request, store):
+    config = {**config, "LOOKUP_TTL": 60}  # one session folder: one store
+    if store == "redis":
+        config["REDIS_URL"] = request.getfixturevalue("redis_url")
+    workers = [create_app(config) for _ in range(2)]
+    host = f"https://{uuid.uuid4().hex}.example"  # the Redis server outlives this test
+    clock = Clock()
+    caches = [worker.extensions["ddsite"].lookups for worker in workers]
+    for cache in caches:
+        monkeypatch.setattr(cache, "_clock", clock)
+    upstream = Upstream(["old"], ["new"])
+    try:
+        caches[0].get(host, "tech.agents", None, upstream.at_once)
+        clock.now += 55
+        assert [c.get(host, "tech.agents", None, upstream.held) for c in caches] == [["old"]] * 2
+        upstream.go_on.set()
+        for worker in workers:  # the refresh ran in a worker's DeskDirector pool
+            worker.extensions["ddsite"].transport.executor().shutdown(wait=True)
+        assert upstream.reads == 2
+        assert [c.get(host, "tech.agents", None, upstream.at_once) for c in caches] == [["new"]] * 2
+    finally:
+        for worker in workers:
+            worker.extensions["ddsite"].close()
+
+
+def test_a_store_failing_to_take_a_refresh_claim_leaves_nothing_waiting(app, background):
+    answers = iter([ConnectionError("store went away"), True])
+
+    def claim(name, seconds):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    cache = LookupCache(app.extensions["ddsite"].store, ttl=60, clock=Clock(), claim=claim,
+                        background=lambda: background)
+    upstream = Upstream(["old"], ["new"])
+    cache.get(HOST, "tech.agents", None, upstream.at_once)
+    cache._clock.now += 50
+    with pytest.raises(ConnectionError):
+        cache.get(HOST, "tech.agents", None, upstream.at_once)
+    assert cache.get(HOST, "tech.agents", None, upstream.at_once) == ["old"]  # claims again
+    background.shutdown(wait=True)
+    cache._clock.now += 20
+    assert cache.get(HOST, "tech.agents", None, upstream.at_once) == ["new"]
+    assert upstream.reads == 2

@@ -9,6 +9,8 @@ import pytest
 
 from ddsite.deskdirector.models import (
     Id,
+    Note,
+    Notes,
     Page,
     Ticket,
     TicketSummary,
@@ -25,7 +27,9 @@ from ddsite.deskdirector.models import (
     ("2018-06-28T05:18:26Z", datetime(2018, 6, 28, 5, 18, 26, tzinfo=UTC)),
     ("2018-06-28T05:18:26.5", datetime(2018, 6, 28, 5, 18, 26, 500000, tzinfo=UTC)),
     ("2018-06-28T15:18:26.1+10:00", datetime(2018, 6, 28, 5, 18, 26, 100000, tzinfo=UTC)),
+    (" 2018-06-28T05:18:26.1234567890-0230 ", datetime(2018, 6, 28, 7, 48, 26, 123456, tzinfo=UTC)),
     ("yesterday", None), (None, None), (42, None), ("2018-13-40T00:00:00Z", None),
+    ("2018-06-28 05:18:26Z", None), ("2018-W26-4T05:18:26Z", None), ("2018-06-28", None),
 ])
 def test_parse_datetime(raw, expected):
     assert parse_datetime(raw) == expected
@@ -140,3 +144,56 @@ def test_tickets_sort_locally_in_each_order():
     assert [t.id for t in sort_tickets(rows, "activity")] == [2, 3, 1]
     assert [t.id for t in sort_tickets(rows, "age")] == [1, 3, 2]
     assert [t.id for t in sort_tickets(rows, "priority")] == [2, 1, 3]
+
+
+class CountingRow(dict):
+    """A note row that records which of its fields were read."""
+
+    read: list[str] = []
+
+    def get(self, key, default=None):
+        CountingRow.read.append(key)
+        return super().get(key, default)
+
+
+def test_only_the_notes_read_are_parsed():
+    rows = [CountingRow(id=n, note=f"note {n}", createdOn=f"2026-01-01T00:{n // 60:02}:{n % 60:02}Z",
+                        createdBy={"name": "Sam"}) for n in range(1000)]
+    CountingRow.read = []
+    notes = Notes.parse(rows)
+    assert len(notes) == 1000 and "note" not in CountingRow.read  # ordered by time alone
+    newest = notes[-20:]
+    assert [note.text for note in newest] == [f"note {n}" for n in range(980, 1000)]
+    assert CountingRow.read.count("note") == 20
+    assert notes[-1] is newest[-1]  # parsed once, kept
+
+
+def test_notes_are_ordered_by_time_untimed_first_ties_as_sent():
+    notes = Notes.parse([{"id": 1, "createdOn": "2026-01-02T00:00:00Z"}, {"id": 2},
+                         {"id": 3, "createdOn": "2026-01-01T10:00:00+10:00"},
+                         {"id": 4, "createdOn": "2026-01-01T00:00:00.0000000Z"}, "not a note"])
+    assert [note.id for note in notes] == [2, None, 3, 4, 1]
+    assert list(reversed(notes))[0].id == 1 and notes[-5].id == 2
+    with pytest.raises(IndexError):
+        notes[5]
+
+
+def test_contacts_lose_internal_notes_in_either_dialect_before_counting():
+    rows = [{"id": 1, "isInternal": True}, {"id": 2, "isInternal": False}, {"id": 3, "isPublic": False},
+            {"id": 4, "isPublic": True}, {"id": 5, "type": "Internal"}, {"id": 6, "type": "Public"}]
+    notes = Notes.parse(rows)
+    assert [note.id for note in notes.public()] == [2, 4, 6] and len(notes.public()) == 3
+    assert [note.is_internal for note in notes] == [True, False, True, False, True, False]
+    assert notes.public() == [Note.parse(rows[1]), Note.parse(rows[3]), Note.parse(rows[5])]
+
+
+@pytest.mark.parametrize("times, order", [
+    (["2026-01-01T09:00:00.0000000Z", "2026-01-01T10:00:00.0000000Z", "2026-01-01T08:00:00.0000000Z"],
+     [3, 1, 2]),  # DeskDirector's own shape, out of order
+    (["2026-01-01T08:00:00Z", "2026-01-01T08:00:00Z", "2026-01-01T09:00:00Z"], [1, 2, 3]),  # in order, a tie
+    (["2026-01-01T09:00:00.5Z", "2026-01-01T09:00:00.25Z", "2026-01-01T09:00:00.125Z"], [3, 2, 1]),
+    (["2026-01-01T10:00:00+02:00", "2026-01-01T09:00:00Z", "2026-01-01T07:30:00Z"], [3, 1, 2]),
+])
+def test_notes_are_in_time_order_whatever_shape_their_times_take(times, order):
+    notes = Notes.parse([{"id": n, "createdOn": t} for n, t in enumerate(times, 1)])
+    assert [note.id for note in notes] == order

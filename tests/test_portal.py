@@ -180,6 +180,7 @@ def test_ticket_page_shows_details_conversation_and_a_portal_link(contact, dd):
     assert "#1005 Ticket 1005" in text and "Hardware" in text and "Medium" in text
     assert "It broke.<br>\nTwice." in text and "First message" in text and "Pat Lee" in text
     assert f'href="{HOST}/portal/deeplink?name=ticket&amp;ticket_id=1005" target="_top"' in text
+    assert text.count(">New</span>") == 1  # the status once, beside its label
 
 
 def test_internal_notes_are_never_shown_to_a_contact(contact, dd):

@@ -1,8 +1,10 @@
 """The transport: pool sized from server threads x fan-out, one read on the caller's thread,
-no proxy or .netrc look-ups from the environment."""
+no proxy or .netrc look-ups from the environment; against a real server: kept-alive connections,
+whole bodies read inside the call, and failures while reading them typed."""
 
 from __future__ import annotations
 
+import gzip
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -10,7 +12,8 @@ import pytest
 
 from ddsite.config import ConfigError, load
 from ddsite.deskdirector.client import Client, Transport
-from ddsite.deskdirector.endpoints import DEFAULT_ENDPOINTS
+from ddsite.deskdirector.endpoints import DEFAULT_ENDPOINTS, Endpoint
+from ddsite.deskdirector.errors import Unavailable
 
 from .conftest import HOST
 
@@ -140,5 +143,106 @@ def test_a_cookie_deskdirector_sets_never_rides_along_on_later_calls(upstream):
             "DdAccessToken token-of-pat", "DdAccessToken token-of-kim"]
         assert all("Cookie" not in h for h in SEEN_HEADERS)
         assert SEEN_HEADERS[1]["Accept-Encoding"] == "gzip, deflate"
+    finally:
+        transport.close()
+
+
+class _Upstream(BaseHTTPRequestHandler):
+    """Answers by path: /whole (gzip JSON), /cut (a body shorter than it said), /stall (part of a
+    body, then nothing until the test lets go). Records each connection's client port."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, like DeskDirector
+    ports: list[int]
+    release: threading.Event
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.ports.append(self.client_address[1])
+        body = gzip.compress(b'[{"id": 1, "name": "High \xe2\x80\x94 now"}]')
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Encoding", "gzip")
+        if self.path.startswith("/cut"):
+            self.send_header("Content-Length", str(len(body) + 50))
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = True
+            return
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.path.startswith("/stall"):
+            self.wfile.write(body[:5])
+            self.wfile.flush()
+            self.release.wait(10)
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def shaped_upstream():
+    """A loopback server answering by path (see _Upstream); yields (origin, handler class)."""
+    handler = type("Handler", (_Upstream,), {"ports": [], "release": threading.Event()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", handler
+    handler.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def _client_for(origin: str, path: str, transport: Transport) -> Client:
+    endpoints = {**DEFAULT_ENDPOINTS, "tech.priorities": Endpoint("GET", path)}
+    return Client(transport, endpoints, origin, "token-of-pat")
+
+
+def test_calls_share_one_kept_alive_connection_and_gzip_bodies_are_read(shaped_upstream):
+    origin, handler = shaped_upstream
+    transport = make_transport(max_parallel_calls=1)
+    try:
+        client = _client_for(origin, "/whole", transport)
+        for _ in range(5):
+            assert [ref.name for ref in client.tech.priorities()] == ["High — now"]
+        assert len(handler.ports) == 5 and len(set(handler.ports)) == 1
+    finally:
+        transport.close()
+
+
+def test_a_body_cut_short_is_unavailable_not_a_crash(shaped_upstream):
+    origin, handler = shaped_upstream
+    transport = make_transport(max_parallel_calls=1)
+    try:
+        with pytest.raises(Unavailable, match="could not be reached"):
+            _client_for(origin, "/cut", transport).tech.priorities()
+    finally:
+        transport.close()
+
+
+def test_a_body_that_stalls_is_a_timeout_and_not_retried(shaped_upstream):
+    origin, handler = shaped_upstream
+    transport = Transport(connect_timeout=2, read_timeout=0.3, get_retries=2, retry_backoff=0,
+                          max_parallel_calls=1)
+    try:
+        with pytest.raises(Unavailable, match="did not answer in time") as caught:
+            _client_for(origin, "/stall", transport).tech.priorities()
+        assert caught.value.timed_out and len(handler.ports) == 1
+    finally:
+        handler.release.set()
+        transport.close()
+
+
+def test_a_token_that_would_break_the_header_is_never_sent(shaped_upstream, caplog):
+    origin, handler = shaped_upstream
+    transport = make_transport(max_parallel_calls=1)
+    endpoints = {**DEFAULT_ENDPOINTS, "tech.priorities": Endpoint("GET", "/whole")}
+    try:
+        client = Client(transport, endpoints, origin, "secret-token\r\nX-Evil: 1")
+        with pytest.raises(Unavailable) as caught:
+            client.tech.priorities()
+        assert "secret-token" not in str(caught.value) and "secret-token" not in caplog.text
+        assert handler.ports == []
     finally:
         transport.close()

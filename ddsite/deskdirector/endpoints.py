@@ -20,6 +20,7 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -36,23 +37,35 @@ class Endpoint:
 
     def placeholders(self) -> set[str]:
         """Names of the {placeholders} in the path and its query template."""
-        return {name for _, name, _, _ in string.Formatter().parse(self.path) if name}
+        return set(self._placeholders)
 
     def names(self, placeholder: str) -> bool:
         """Whether the template names `placeholder`, i.e. the instance understands it."""
-        return placeholder in self.placeholders()
+        return placeholder in self._placeholders
 
     def url_path(self, **values: object) -> str:
         """The path with placeholders filled in; query parameters whose value is missing go."""
-        route, _, query = self.path.partition("?")
+        route, query = self._template
         path = route.format(**{key: quote(str(value), safe="") for key, value in values.items()
                                if value is not None})
         pairs = []
-        for key, template in parse_qsl(query, keep_blank_values=True):
-            wanted = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        for key, template, wanted in query:
             if all(values.get(name) is not None for name in wanted):
                 pairs.append((key, template.format(**{n: values[n] for n in wanted})))
         return path + (f"?{urlencode(pairs)}" if pairs else "")
+
+    # The template read once (the endpoint is immutable), not on every call that uses it.
+    @cached_property
+    def _placeholders(self) -> frozenset[str]:
+        return frozenset(name for _, name, _, _ in string.Formatter().parse(self.path) if name)
+
+    @cached_property
+    def _template(self) -> tuple[str, tuple[tuple[str, str, frozenset[str]], ...]]:
+        route, _, query = self.path.partition("?")
+        pairs = tuple((key, template, frozenset(
+            name for _, name, _, _ in string.Formatter().parse(template) if name))
+            for key, template in parse_qsl(query, keep_blank_values=True))
+        return route, pairs
 
 
 _LIST_QUERY = "?skip={skip}&take={take}&orderBy={sort}"

@@ -4,16 +4,28 @@ TECH's lists are the same for every agent of an instance, so agents share them. 
 may depend on their contact group and permissions, so each contact's are kept for them alone:
 nothing one user was shown is ever shown to another from here. A change made through ddsite
 drops the lists it relied on, so the next page reads them again.
+
+Many pages at once must not all read the same list (a stampede, each read on a connection of its
+own): in one process, the misses of one list wait for a single read; across processes and
+machines, one request claims the refresh of a list in the last part of its life and reads it in
+the background while every page, its own included, is served the list it has.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from typing import Any
 
 from cachelib import BaseCache
+
+from .errors import DeskDirectorError
+
+log = logging.getLogger(__name__)
 
 # Endpoint names whose replies are look-up lists, and which audience shares them.
 LOOKUPS = {
@@ -26,19 +38,35 @@ INVALIDATES = {
     "portal.create_ticket": ("portal.request_types", "portal.priorities"),
 }
 _PREFIX = "lookup:"
+# A list is refreshed in the background once it is into the last fifth of its life.
+REFRESH_AHEAD = 0.2
+
+# Takes a refresh claim: (name, seconds it holds) → True for the one caller that got it.
+Claim = Callable[[str, int], bool]
+
+
+class _NotRead(Exception):
+    """A refresh that was not started or did not finish: whoever waited reads the list itself."""
 
 
 class LookupCache:
     """Decoded look-up replies per instance (and per user where not shared), for `ttl` seconds.
 
     Each list has a generation in the store; a change starts a new one, which drops every
-    variant of the list at once (statuses of every queue, say).
+    variant of the list at once (statuses of every queue, say). A refresh that was already
+    running writes into the old generation, where nobody reads any more.
     """
 
-    def __init__(self, store: BaseCache, ttl: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: BaseCache, ttl: float, *, claim: Claim,
+                 background: Callable[[], Executor], clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.ttl = ttl
+        self._claim = claim
+        self._background = background
         self._clock = clock
+        # Reads of a list under way in this process (misses and refreshes), by store key.
+        self._reads: dict[str, Future] = {}
+        self._lock = threading.Lock()
 
     def _owner(self, host: str, name: str, user: Any) -> str:
         owner = "" if LOOKUPS[name] == "shared" else f":{user}"
@@ -46,19 +74,100 @@ class LookupCache:
 
     def get(self, host: str, name: str, user: Any, fetch: Callable[[], Any],
             **path_values: Any) -> Any:
-        """The cached list, or `fetch()` on a miss or after `ttl` (errors are never kept)."""
+        """The cached list, or `fetch()` on a miss or after `ttl` (errors are never kept).
+
+        Near the end of its life the cached list is still served while one request refreshes
+        it in the background.
+        """
         if self.ttl <= 0 or (LOOKUPS[name] != "shared" and user is None):
             return fetch()
         owner = self._owner(host, name, user)
         generation = self.store.get(f"{_PREFIX}generation:{owner}") or 0
         variant = ",".join(f"{k}={v}" for k, v in sorted(path_values.items()) if v is not None)
         key = f"{_PREFIX}{owner}:{generation}:{variant}"
-        entry = self.store.get(key)
-        now = self._clock()
-        if isinstance(entry, tuple) and len(entry) == 2 and 0 <= now - entry[0] < self.ttl:
-            return entry[1]
+        entry = self._fresh(self.store.get(key))
+        if entry is None:
+            return self._read_once(key, fetch)
+        fetched_at, data = entry
+        if self._clock() - fetched_at >= self.ttl * (1 - REFRESH_AHEAD):
+            self._refresh_ahead(key, fetched_at, fetch)
+        return data
+
+    def _fresh(self, entry: Any) -> tuple[float, Any] | None:
+        """A stored (fetched at, list) that is still within its time, else None."""
+        if isinstance(entry, tuple) and len(entry) == 2 and 0 <= self._clock() - entry[0] < self.ttl:
+            return entry
+        return None
+
+    def _read_once(self, key: str, fetch: Callable[[], Any]) -> Any:
+        """Read a missing list; concurrent misses in this process wait for the read under way."""
+        with self._lock:
+            under_way = self._reads.get(key)
+            if under_way is None:
+                mine = self._reads[key] = Future()
+        if under_way is not None:
+            try:
+                return under_way.result()
+            except (_NotRead, DeskDirectorError):
+                # Refused for the user who read it (their token, their rights): not an answer
+                # for this one, who asks with their own.
+                return fetch()
+        try:
+            # A read that ended between this page's miss and now has kept the list already.
+            entry = self._fresh(self.store.get(key))
+            data = entry[1] if entry else self._read_and_keep(key, fetch)
+        except BaseException as error:
+            self._finish(key, mine, error=error)
+            raise
+        self._finish(key, mine, data)
+        return data
+
+    def _refresh_ahead(self, key: str, fetched_at: float, fetch: Callable[[], Any]) -> None:
+        """Start a background refresh of the list at `key`, unless one is under way anywhere."""
+        with self._lock:
+            if key in self._reads:
+                return
+            under_way = self._reads[key] = Future()
+        try:
+            # One claim per stored copy, across workers and machines; it holds until that copy
+            # expires, so a refresh that failed is not retried by every page until then.
+            if self._claim(f"lookup-refresh:{key}:{fetched_at!r}", int(self.ttl) + 1):
+                self._background().submit(self._refresh, key, fetch, under_way)
+                return
+        except RuntimeError:  # the pool is shutting down with the app: the next page reads it
+            pass
+        except BaseException:  # the store failed to answer: nobody may wait on this read
+            self._finish(key, under_way, error=_NotRead())
+            raise
+        self._finish(key, under_way, error=_NotRead())
+
+    def _refresh(self, key: str, fetch: Callable[[], Any], under_way: Future) -> None:
+        try:
+            data = self._read_and_keep(key, fetch)
+        except BaseException as error:  # DeskDirector's refusal, or the store's: nobody else hears
+            self._finish(key, under_way, error=error)
+            if not isinstance(error, Exception):
+                raise
+            # The pages were served the list they had; it is read again when it expires.
+            log.warning("Refreshing a look-up list failed (%s); it is read again when it expires",
+                        type(error).__name__)
+            return
+        self._finish(key, under_way, data)
+
+    def _finish(self, key: str, under_way: Future, data: Any = None, *,
+                error: BaseException | None = None) -> None:
+        """The read at `key` is over: later misses read again; those waiting get its outcome."""
+        with self._lock:
+            del self._reads[key]
+        if error is None:
+            under_way.set_result(data)
+        else:
+            under_way.set_exception(error)
+
+    def _read_and_keep(self, key: str, fetch: Callable[[], Any]) -> Any:
+        fetched_at = self._clock()
         data = fetch()
-        self.store.set(key, (now, data), timeout=int(self.ttl) + 1)
+        self.store.set(key, (fetched_at, data), timeout=int(self.ttl) + 1)
         return data
 
     def invalidate(self, host: str, change: str, user: Any) -> None:

@@ -7,9 +7,12 @@ which compare by their text, so 21 and "21" are the same id everywhere.
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 # DeskDirector writes up to 7 fractional digits (.NET ticks); Python reads at most 6.
@@ -21,20 +24,18 @@ def parse_datetime(value: Any) -> datetime | None:
     """Parse an ISO-8601 timestamp (any fraction length, Z or offset, naive = UTC); else None."""
     if not isinstance(value, str):
         return None
-    match = _TIMESTAMP.match(value.strip())
-    if not match:
+    value = value.strip()
+    # The pattern says which shapes are accepted; Python (3.11+) reads every one of them,
+    # fractions beyond microseconds cut off, with no rewriting of the text first.
+    if not _TIMESTAMP.match(value):
         return None
-    whole, fraction, zone = match.groups()
-    text = whole + ("." + (fraction + "000000")[:6] if fraction else "")
-    if zone and zone != "Z":
-        text += zone
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        return parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
 
 
 def _dict(data: Any) -> dict:
@@ -51,7 +52,11 @@ def _text(value: Any) -> str:
 
 def _first(data: dict, *names: str) -> Any:
     """The first of `names` that `data` holds (not None): one field, several vocabularies."""
-    return next((data[name] for name in names if data.get(name) is not None), None)
+    for name in names:
+        value = data.get(name)
+        if value is not None:
+            return value
+    return None
 
 
 class Id(str):
@@ -88,6 +93,9 @@ class Id(str):
 
 def parse_id(value: Any) -> Id | None:
     """An `Id`, or None for a missing, empty or non-scalar value."""
+    kind = type(value)
+    if kind is int or (kind is str and value):  # nearly every id: checked first, and cheaply
+        return Id(value)
     if value is None or value == "" or isinstance(value, bool | dict | list | float):
         return None
     return Id(value)
@@ -103,8 +111,10 @@ def _int(value: Any) -> int | None:
 
 
 def _name(data: dict) -> str:
-    first, last = _text(data.get("firstName")), _text(data.get("lastName"))
-    return _text(_first(data, "name", "fullName", "displayName")) or f"{first} {last}".strip()
+    name = _text(_first(data, "name", "fullName", "displayName"))
+    if name:
+        return name
+    return f"{_text(data.get('firstName'))} {_text(data.get('lastName'))}".strip()
 
 
 @dataclass(frozen=True)
@@ -117,11 +127,13 @@ class Ref:
     @classmethod
     def parse(cls, data: Any) -> Ref | None:
         """A Ref, or None when data holds no id and no name."""
-        data = _dict(data)
-        name = _name(data)
-        if parse_id(data.get("id")) is None and not name:
+        if not isinstance(data, dict) or not data:
             return None
-        return cls(id=parse_id(data.get("id")), name=name)
+        name = _name(data)
+        ref_id = parse_id(data.get("id"))
+        if ref_id is None and not name:
+            return None
+        return cls(id=ref_id, name=name)
 
 
 @dataclass(frozen=True)
@@ -330,15 +342,95 @@ class Note:
     def parse(cls, data: Any) -> Note:
         """Parse one note."""
         data = _dict(data)
-        internal = data.get("isInternal")
-        if not isinstance(internal, bool):
-            public = data.get("isPublic")
-            internal = (public is False) if isinstance(public, bool) else \
-                _text(_first(data, "visibility", "type")).lower() == "internal"
         return cls(id=parse_id(data.get("id")), text=_text(_first(data, *_NOTE_TEXT_FIELDS)),
-                   type=_text(data.get("type")), is_internal=internal,
+                   type=_text(data.get("type")), is_internal=_is_internal(data),
                    created_on=parse_datetime(data.get("createdOn")),
                    created_by=Person.parse(_first(data, "createdBy", "author")))
+
+
+def _is_internal(data: dict) -> bool:
+    """Whether a note row is for agents only (v2's isInternal, v4's isPublic, or its type)."""
+    internal = data.get("isInternal")
+    if isinstance(internal, bool):
+        return internal
+    public = data.get("isPublic")
+    if isinstance(public, bool):
+        return not public
+    return _text(_first(data, "visibility", "type")).lower() == "internal"
+
+
+# DeskDirector's own way of writing a time: UTC, always the same number of fraction digits.
+_UTC_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)*")
+
+
+def _written_in_order(times: list) -> bool:
+    """Whether `times` are all written in one fixed-width UTC shape and already in order.
+
+    Such times order as text exactly as they do as moments, so a conversation that arrives in
+    order (as DeskDirector sends it) needs no time parsed to be known to be in order.
+    """
+    try:
+        joined = "".join(times)
+    except TypeError:  # a time missing, or not text
+        return False
+    if len(set(map(len, times))) > 1 or not _UTC_TIMES.fullmatch(joined):
+        return False
+    return all(map(operator.le, times, islice(times, 1, None)))
+
+
+class Notes(Sequence[Note]):
+    """A ticket's conversation, oldest first, each note parsed from its row when first read.
+
+    A page shows the newest few notes of what may be a thousand, so only those are ever parsed
+    in full; ordering needs at most each row's time, and leaving out internal notes a flag.
+    """
+
+    __slots__ = ("_rows", "_parsed")
+
+    def __init__(self, rows: Iterable[dict] = ()) -> None:
+        self._rows = list(rows)  # as DeskDirector sent them, in the order they were written
+        self._parsed: list[Note | None] = [None] * len(self._rows)
+
+    @classmethod
+    def parse(cls, rows: Any) -> Notes:
+        """The notes of a reply's rows, oldest first (rows without a readable time first)."""
+        rows = [_dict(row) for row in _list(rows)]
+        if not _written_in_order([row.get("createdOn") for row in rows]):
+            # Stable: rows written at the same moment keep DeskDirector's order.
+            rows.sort(key=lambda row: parse_datetime(row.get("createdOn")) or _EPOCH)
+        return cls(rows)
+
+    def public(self) -> Notes:
+        """Only the notes a contact may see (internal ones left out before anyone counts)."""
+        return Notes(row for row in self._rows if not _is_internal(row))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._note(i) for i in range(*index.indices(len(self._rows)))]
+        if index < 0:
+            index += len(self._rows)
+        if not 0 <= index < len(self._rows):
+            raise IndexError("note index out of range")
+        return self._note(index)
+
+    def _note(self, index: int) -> Note:
+        note = self._parsed[index]
+        if note is None:
+            note = self._parsed[index] = Note.parse(self._rows[index])
+        return note
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Notes | list | tuple):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  (a sequence, compared by its notes)
+
+    def __repr__(self) -> str:
+        return f"<Notes: {len(self)}>"
 
 
 @dataclass(frozen=True)
@@ -354,7 +446,7 @@ class Ticket(TicketSummary):
     """A whole ticket with its description and notes (oldest first)."""
 
     description: str = ""
-    notes: list[Note] = field(default_factory=list)
+    notes: Notes = field(default_factory=Notes)
     task_progress: TaskProgress | None = None
     raw_modified_on: str = ""
 
@@ -362,8 +454,7 @@ class Ticket(TicketSummary):
     def parse(cls, data: Any) -> Ticket:
         """Parse a ticket reply."""
         data = _dict(data)
-        notes = sorted((Note.parse(n) for n in _list(_first(data, *_NOTES_FIELDS))),
-                       key=lambda n: n.created_on or datetime.min.replace(tzinfo=UTC))
+        notes = Notes.parse(_first(data, *_NOTES_FIELDS))
         progress = _dict(data.get("taskProgress"))
         task_progress = None
         if progress:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ..deskdirector.models import Ref, Ticket
-from ..forms import ListFilterForm, OnceForm, RefField, RefsField, choices, note_field
+from ..forms import Form, ListFilterForm, OnceForm, RefField, RefsField, choices, note_field
 from .merge import Fields
 
 VIEWS = {  # queue view → (status, assigned), in the words of api.tech.tickets
@@ -146,7 +145,7 @@ def fields_of(ticket: Ticket) -> Fields:
                      [a.id for a in ticket.assigned_agents])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A quick action from the queue; `confirmed` is set by the confirmation step."""
 
     confirmed = HiddenField()

@@ -1,0 +1,74 @@
+"""URLs built once for templates: the same URLs `url_for` writes, for every case it could differ."""
+
+from __future__ import annotations
+
+import pytest
+from flask import g, session, url_for
+
+from ddsite.page_urls import UrlMaker, asset_url
+
+IDS = [1, 7, 42, 1001, 918273645546372819, 10**30]
+
+
+@pytest.mark.parametrize("script_root", ["", "/support"])
+@pytest.mark.parametrize("in_url", [False, True], ids=["cookie", "handle-in-url"])
+def test_row_links_are_what_url_for_writes(app, script_root, in_url):
+    here = "/tech/queue?view=open&q=918273645546372819&ddsid=x"
+    with app.test_request_context(here, base_url=f"http://localhost{script_root}"):
+        g.session_in_url = in_url
+        session.handle = "h4ndle-x"
+        makers = {("tech.ticket", ()): UrlMaker("tech.ticket", "ticket_id"),
+                  ("tech.take", ("next",)): UrlMaker("tech.take", "ticket_id", next=here),
+                  ("portal.ticket", ()): UrlMaker("portal.ticket", "ticket_id")}
+        for (endpoint, extra), make in makers.items():
+            values = {"next": here} if extra else {}
+            for ticket_id in IDS:
+                assert make(ticket_id) == url_for(endpoint, ticket_id=ticket_id, **values)
+        link = makers[("tech.take", ("next",))](5)
+        assert link.startswith(f"{script_root}/tech/tickets/5/take?")
+        assert ("ddsid=h4ndle-x" in link) is in_url
+
+
+def test_values_it_does_not_fill_go_to_url_for(app):
+    with app.test_request_context("/tech/queue"):
+        make = UrlMaker("tech.ticket", "ticket_id")
+        # Ids written as text ("21"), booleans, zero and below: url_for decides, as it would.
+        assert make("21") == url_for("tech.ticket", ticket_id="21") == "/tech/tickets/21"
+        assert make(0) == url_for("tech.ticket", ticket_id=0)
+        assert make(True) == url_for("tech.ticket", ticket_id=True)
+
+
+def test_a_path_that_writes_numbers_otherwise_is_left_to_url_for(app):
+    app.add_url_rule("/padded/<int(fixed_digits=4):number>", "padded", lambda number: "")
+    app.add_url_rule("/by-query", "by_query", lambda: "")
+    with app.test_request_context("/"):
+        padded = UrlMaker("padded", "number")
+        assert padded(5) == "/padded/0005"
+        assert padded(12345) == "/padded/12345"
+        assert UrlMaker("padded", "number")(5) == "/padded/0005"  # what the check found is kept
+        by_query = UrlMaker("by_query", "number")  # the value lands in the query, not the path
+        assert by_query(5) == "/by-query?number=5"
+        assert by_query(918273645546372819) == "/by-query?number=918273645546372819"
+
+
+@pytest.mark.parametrize("script_root", ["", "/support"])
+def test_asset_urls_are_what_url_for_writes_and_are_built_once(app, script_root):
+    with app.test_request_context("/tech/", base_url=f"http://localhost{script_root}"):
+        g.session_in_url = True
+        session.handle = "h4ndle-x"
+        for endpoint, values in (("static", {"filename": "ddsite.css"}), ("brand_css", {})):
+            first = asset_url(endpoint, **values)
+            assert first == url_for(endpoint, **values)
+            assert first.startswith(f"{script_root}/") and "?v=" in first and "ddsid" not in first
+        known = dict(app.extensions["ddsite_asset_urls"])
+        assert len(known) == 2
+        asset_url("static", filename="ddsite.css")
+        assert app.extensions["ddsite_asset_urls"] == known  # the second time: nothing built
+
+
+def test_asset_urls_follow_file_changes_in_debug_mode(app, tmp_path):
+    app.debug = True
+    with app.test_request_context("/tech/"):
+        assert asset_url("static", filename="ddsite.js") == url_for("static", filename="ddsite.js")
+        assert asset_url("tech.home") == url_for("tech.home")  # not an asset: plain url_for
+    assert app.extensions["ddsite_asset_urls"] == {}
