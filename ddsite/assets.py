@@ -57,11 +57,9 @@ def _digest(data: bytes) -> str:
 
 
 def install(app: Flask) -> None:
-    """Add fingerprints to static and brand.css URLs, and cache headers to their replies."""
-    fingerprints = Fingerprints(app)
-    app.extensions["ddsite_assets"] = fingerprints
+    """Add fingerprints to static and brand.css URLs (hooks.py adds their cache headers)."""
+    app.extensions["ddsite_assets"] = Fingerprints(app)
     app.url_defaults(add_fingerprint)
-    app.after_request(cache_headers)
 
 
 def add_fingerprint(endpoint: str, values: dict) -> None:

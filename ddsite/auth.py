@@ -116,31 +116,35 @@ def _audience_of(path: str) -> str | None:
 
 def require_session(app_name: str):
     """Intake a token, confirm how the handle travels, or check the session for this request."""
-    if "access_token" in request.args:
+    args = request.args
+    if "access_token" in args:
         return intake(app_name)
-    if URL_HANDLE in request.args and session.get("transport") == "pending":
+    # Read through the proxy once: this runs on every page, and each proxied read is a look-up.
+    current = session._get_current_object()
+    if URL_HANDLE in args and current.get("transport") == "pending":
         response = settle_transport()
         if response is not None:
             return response
-    if not session.get("host"):
+    if not current.get("host"):
         raise NoToken("This page opens from a menu item in DeskDirector. Open DeskDirector and "
                       "choose the menu item again.")
-    if session.get("app") != app_name:
-        raise WrongApp(_wrong_app_detail(session.get("app"), app_name))
-    g.session_in_url = session.get("transport") == "url"
+    if current.get("app") != app_name:
+        raise WrongApp(_wrong_app_detail(current.get("app"), app_name))
+    g.session_in_url = current.get("transport") == "url"
     if request.method == "POST":
         state().csrf.protect()
-    if not session.get("token") or session["exp"] <= time.time():
-        if session.get("token"):
+    token = current.get("token")
+    if not token or current["exp"] <= time.time():
+        if token:
             state().metrics.expiries.labels("expired").inc()
         from . import sendonce  # here, not at the top: sendonce's forms import this module
 
         saved = request.method == "POST" and sendonce.keep(request.form)
         end_session()
-        raise SessionEnded(session["host"], app_name, ticket_in_context(), draft_saved=saved)
-    if session.get("user") is None:  # intake trusted the signature: who-am-I runs beside the page
-        host = session["host"]
-        client = state().client(host, session["token"])
+        raise SessionEnded(current["host"], app_name, ticket_in_context(), draft_saved=saved)
+    if current.get("user") is None:  # intake trusted the signature: who-am-I runs beside the page
+        host = current["host"]
+        client = state().client(host, token)
         identity.confirm_alongside(state().transport.executor(),
                                    lambda: _confirmed(client, app_name, host))
     return None

@@ -3,6 +3,10 @@
 Every intake costs DeskDirector a who-am-I call, so a spray of tokens at ddsite would otherwise be
 passed straight on. Counters live where sessions do (Redis when configured), so every worker and
 machine counts together.
+
+The counting is the `limits` library's moving window, called only where a sign-in is attempted or
+refused. Flask-Limiter (its Flask face) was dropped: it checks every request for route limits,
+which ddsite has none of, at a tenth of a millisecond each.
 """
 
 from __future__ import annotations
@@ -12,10 +16,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import Flask, current_app
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Flask, current_app, request
 from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
 
 
 class TooManyAttempts(Exception):
@@ -38,23 +42,20 @@ _FAILURES = (("FAILED_SIGN_IN_LIMIT_PER_CLIENT", "failed", "client",
 LIMIT_KEYS = tuple(key for key, *_ in (*_INTAKE, *_FAILURES))
 
 
-def make_limiter(app: Flask) -> tuple[Limiter, Callable[[], None]]:
-    """A Flask-Limiter bound to `app`, counting in Redis when DDSITE_REDIS_URL is set; and how to
-    release its connections."""
+def make_limiter(app: Flask) -> tuple[RateLimiter, Callable[[], None]]:
+    """A moving-window rate limiter counting in Redis when DDSITE_REDIS_URL is set, else in this
+    process's memory; and how to release its connections. It adds nothing to other requests."""
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
         import redis
 
         pool = redis.ConnectionPool.from_url(redis_url)
-        limiter = Limiter(get_remote_address, storage_uri=redis_url, key_prefix="ddsite",
-                          strategy="moving-window", storage_options={"connection_pool": pool})
+        storage = storage_from_string(redis_url, connection_pool=pool)
         release = pool.disconnect
     else:
-        limiter = Limiter(get_remote_address, storage_uri="memory://", key_prefix="ddsite",
-                          strategy="moving-window")
+        storage = storage_from_string("memory://")
         release = _nothing
-    limiter.init_app(app)
-    return limiter, release
+    return MovingWindowRateLimiter(storage), release
 
 
 def _nothing() -> None:
@@ -65,21 +66,21 @@ def check_intake(host: str) -> None:
     """Count one sign-in attempt; raise TooManyAttempts when this client or instance has had enough."""
     for key, counter, whose, message in _FAILURES:
         item, ids = _item(key), _identifiers(counter, whose, host)
-        if not _limiter().limiter.test(item, *ids):
+        if not _limiter().test(item, *ids):
             raise _too_many(message, item, ids)
     for key, counter, whose, message in _INTAKE:
         item, ids = _item(key), _identifiers(counter, whose, host)
-        if not _limiter().limiter.hit(item, *ids):
+        if not _limiter().hit(item, *ids):
             raise _too_many(message, item, ids)
 
 
 def count_failure(host: str) -> None:
     """DeskDirector refused a token at sign-in: count it against the client and the instance."""
     for key, counter, whose, _message in _FAILURES:
-        _limiter().limiter.hit(_item(key), *_identifiers(counter, whose, host))
+        _limiter().hit(_item(key), *_identifiers(counter, whose, host))
 
 
-def _limiter() -> Limiter:
+def _limiter() -> RateLimiter:
     return current_app.extensions["ddsite"].limiter
 
 
@@ -88,11 +89,11 @@ def _item(key: str) -> RateLimitItem:
 
 
 def _identifiers(counter: str, whose: str, host: str) -> tuple[str, ...]:
-    return (counter, whose, get_remote_address() if whose == "client" else host)
+    return (counter, whose, (request.remote_addr or "127.0.0.1") if whose == "client" else host)
 
 
 def _too_many(message: str, item: RateLimitItem, ids: tuple[str, ...]) -> TooManyAttempts:
-    reset = _limiter().limiter.get_window_stats(item, *ids).reset_time
+    reset = _limiter().get_window_stats(item, *ids).reset_time
     wait = max(1, math.ceil(reset - time.time()))
     at = datetime.fromtimestamp(time.time() + wait, UTC).strftime("%H:%M:%S")
     seconds = "1 second" if wait == 1 else f"{wait} seconds"

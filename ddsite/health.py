@@ -14,10 +14,9 @@ _WITHOUT_STORE = frozenset({"healthz", "readyz", "metrics", "static", "brand_css
 
 
 def init_app(app: Flask) -> None:
-    """Add the two health routes and the store-down guard."""
+    """Add the two health routes (hooks.py runs the store-down guard)."""
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
-    app.before_request(refuse_while_store_down)
 
 
 def healthz() -> Response:

@@ -64,6 +64,18 @@ class Metrics:
             outcome = str(status)
         self.calls.labels(operation, outcome).observe(seconds)
 
+    def start_page(self) -> None:
+        """A request's own work starts: note the time."""
+        g.metrics_started = time.perf_counter()
+
+    def observe_page(self, response: Response) -> None:
+        """A request's answer is ready: record its time by route, method and status."""
+        started = g.get("metrics_started")
+        if started is not None:
+            route = request.url_rule.rule if request.url_rule else "(no route)"
+            self.pages.labels(route, request.method, str(response.status_code)).observe(
+                time.perf_counter() - started)
+
     def exposition(self) -> bytes:
         """Every figure in Prometheus text format (all workers' under multiprocess mode)."""
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -74,24 +86,9 @@ class Metrics:
 
 
 def init_app(app: Flask, metrics: Metrics) -> None:
-    """Time every request; serve /metrics when DDSITE_METRICS_TOKEN is set."""
-    app.before_request(_start_clock)
-    app.after_request(lambda response: _observe_page(metrics, response))
+    """Serve /metrics when DDSITE_METRICS_TOKEN is set (pages are timed by hooks.py)."""
     if app.config["METRICS_TOKEN"]:
         app.add_url_rule("/metrics", "metrics", lambda: _metrics_view(metrics))
-
-
-def _start_clock() -> None:
-    g.metrics_started = time.perf_counter()
-
-
-def _observe_page(metrics: Metrics, response: Response) -> Response:
-    started = g.get("metrics_started")
-    if started is not None:
-        route = request.url_rule.rule if request.url_rule else "(no route)"
-        metrics.pages.labels(route, request.method, str(response.status_code)).observe(
-            time.perf_counter() - started)
-    return response
 
 
 def _metrics_view(metrics: Metrics) -> Response:

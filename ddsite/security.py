@@ -74,14 +74,22 @@ def content_security_policy(frame_ancestors: list[str]) -> str:
             f"frame-ancestors {ancestors}")
 
 
-def set_security_headers(response: Response, frame_ancestors: list[str]) -> Response:
-    """Add CSP, Referrer-Policy, nosniff and no-store (on everything but static files and brand.css,
-    whose caching assets.py decides)."""
-    response.headers["Content-Security-Policy"] = content_security_policy(frame_ancestors)
-    # Same-origin: our own pages get a Referer (flask-wtf's HTTPS check needs it), nobody else.
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers.pop("X-Frame-Options", None)
+def page_headers(frame_ancestors: list[str]) -> tuple[tuple[str, str], ...]:
+    """The headers every reply gets, worked out once per app: CSP, Referrer-Policy, nosniff."""
+    return (("Content-Security-Policy", content_security_policy(frame_ancestors)),
+            # Same-origin: our own pages get a Referer (flask-wtf's HTTPS check needs it), nobody
+            # else.
+            ("Referrer-Policy", "same-origin"),
+            ("X-Content-Type-Options", "nosniff"))
+
+
+def set_security_headers(response: Response, headers: tuple[tuple[str, str], ...]) -> Response:
+    """Add `page_headers`, and no-store on everything but static files and brand.css (whose
+    caching assets.py decides); never X-Frame-Options (the CSP says who may frame us)."""
+    for name, value in headers:
+        response.headers[name] = value
+    if "X-Frame-Options" in response.headers:
+        del response.headers["X-Frame-Options"]
     if request.endpoint not in SESSIONLESS_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -106,17 +114,33 @@ def keep_redirects_on_this_host(response: Response) -> Response:
 _UNREFLECTED_ARGS = frozenset({"status", "view", "sort", "page", "notes", "at", "period", "company"})
 
 
-def compress_without_breach(compress):
-    """An after-request hook that compresses a page only when compression cannot leak a secret.
+def compress_without_breach(compress, min_size: int):
+    """An after-request hook that compresses a page only when compression cannot leak a secret,
+    and only when it is at least `min_size` bytes long.
 
     BREACH: a compressed page that holds a secret (the CSRF token, a session handle in its links)
     and also echoes text from the request (a search) lets someone who can see response sizes
     guess the secret a character at a time. Such pages go out uncompressed.
     """
     def after_request(response: Response) -> Response:
-        reflected = any(name not in _UNREFLECTED_ARGS for name in request.args)
-        if reflected or URL_HANDLE in request.args or request.method != "GET":
+        args = request.args
+        if request.method != "GET" or URL_HANDLE in args or any(
+                name not in _UNREFLECTED_ARGS for name in args):
+            return response
+        size = response.content_length
+        if size is not None and size < min_size:
+            # flask-compress would come to the same answer, at four times the cost of asking.
+            _vary_on_accept_encoding(response)
             return response
         return compress.after_request(response)
 
     return after_request
+
+
+def _vary_on_accept_encoding(response: Response) -> None:
+    """Say that the reply depends on Accept-Encoding, as flask-compress does for those it handles."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Accept-Encoding"
+    elif "accept-encoding" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Accept-Encoding"

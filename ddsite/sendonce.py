@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app, flash, g, redirect, request, session
+from flask import current_app, flash, g, redirect, request, session
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -356,20 +356,18 @@ def keep_unsent(error: DeskDirectorError) -> None:
     error.draft_saved = keep(request.form)
 
 
-def init_app(app: Flask) -> None:
-    """Count the requests in flight per form key (a double click sends two at once)."""
-    app.before_request(_count_in)
-    app.teardown_request(_count_out)
-
-
-def _count_in() -> None:
+# Requests in flight per form key (a double click sends two at once): counted in before the
+# page's own work by hooks.py, and out as the request ends.
+def count_in() -> None:
+    """Before-request step: count a send-once POST in."""
     key = request.form.get("form_key") if request.method == "POST" else None
     if key and session.get("user"):
         g.once_in_flight = f"in-flight:{_name(key)}"
         count(state().store, _folder(), g.once_in_flight, 1, _IN_FLIGHT_SECONDS)
 
 
-def _count_out(_error: BaseException | None = None) -> None:
+def count_out(_error: BaseException | None = None) -> None:
+    """Teardown step: count a send-once POST out again."""
     counter = g.pop("once_in_flight", None)
     if not counter:
         return

@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import pickle
 import secrets
 import struct
 import threading
@@ -132,7 +133,49 @@ def make_store(app: Flask) -> tuple[BaseCache, Callable[[], None]]:
         return RedisCache(host=client, key_prefix="ddsite:"), client.close
     # threshold=0: cachelib's own pruning would delete live sessions once over its threshold;
     # expired entries are deleted by the Sweeper instead.
-    return FileSystemCache(session_folder(app), threshold=0, mode=0o600), lambda: None
+    return FileStore(session_folder(app), threshold=0, mode=0o600), lambda: None
+
+
+class FileStore(FileSystemCache):
+    """cachelib's file store, whose reads are plain system calls.
+
+    Every page reads its session from the store, and many read drafts, look-up lists and form
+    outcomes too; cachelib opens each file as a buffered Python file inside a retrying context
+    manager, which costs several times what reading it does. Same files, same answers: None for
+    an entry that is missing, expired or unreadable.
+    """
+
+    def get(self, key: str) -> Any:
+        filename = self._get_filename(key)
+        try:
+            handle = os.open(filename, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        except PermissionError:
+            # Some network file systems refuse an open while another process replaces the
+            # file; cachelib's own read waits and tries again.
+            return super().get(key)
+        except OSError:
+            log.warning("Could not read store entry %s", filename, exc_info=True)
+            return None
+        try:
+            data = _read_all(handle)
+            # cachelib's file format: 4 bytes of expiry time (0 = never), then the pickled value.
+            expires = struct.unpack_from("I", data)[0]
+            if expires == 0 or expires >= time.time():
+                return pickle.loads(memoryview(data)[4:])
+        except (OSError, EOFError, struct.error, pickle.PickleError):
+            log.warning("Could not read store entry %s", filename, exc_info=True)
+        finally:
+            os.close(handle)
+        return None
+
+
+def _read_all(handle: int) -> bytes:
+    chunks = []
+    while chunk := os.read(handle, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def count(store: BaseCache, folder: str, key: str, delta: int, timeout: int) -> int:

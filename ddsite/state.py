@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from cachelib import BaseCache
 from flask import Flask, current_app
-from flask_limiter import Limiter
 from flask_wtf import CSRFProtect
+from limits.strategies import RateLimiter
 
 from .deskdirector.client import Client, Transport
 from .deskdirector.endpoints import Endpoint
@@ -25,7 +25,7 @@ class State:
     """What one ddsite app shares across requests."""
 
     def __init__(self, app: Flask, *, store: BaseCache, close_store: Callable[[], None],
-                 endpoints: Mapping[str, Endpoint], csrf: CSRFProtect, limiter: Limiter,
+                 endpoints: Mapping[str, Endpoint], csrf: CSRFProtect, limiter: RateLimiter,
                  close_limiter: Callable[[], None], metrics: Metrics,
                  sweeper: Sweeper | None) -> None:
         config = app.config

@@ -7,10 +7,12 @@ import gzip
 import os
 import re
 
+import pytest
 import responses
 from flask import Flask
 
 from ddsite.assets import Fingerprints
+from ddsite.config import DEFAULTS
 
 from .conftest import HOST, sign_in
 
@@ -109,7 +111,13 @@ def test_the_cookie_is_sent_only_when_it_changes(client, dd):
     assert client.get_cookie("ddsite_session").value != handle
 
 
-def test_pages_are_compressed_for_browsers_that_accept_it(client, dd):
+@pytest.fixture
+def every_page_compressed(config):
+    """Compression from the first byte (by default small pages go out as they are)."""
+    config["COMPRESS_MIN_SIZE"] = 0
+
+
+def test_pages_are_compressed_for_browsers_that_accept_it(every_page_compressed, client, dd):
     sign_in(client, dd, "tech")
     reply = client.get("/tech/", headers={"Accept-Encoding": "gzip"})
     assert reply.headers["Content-Encoding"] == "gzip"
@@ -118,7 +126,26 @@ def test_pages_are_compressed_for_browsers_that_accept_it(client, dd):
     assert reply.headers["Cache-Control"] == "no-store"
 
 
-def test_pages_that_echo_request_text_are_not_compressed(client, dd):
+def test_pages_below_the_minimum_size_go_out_uncompressed(config, dd):
+    from ddsite import create_app
+
+    config["COMPRESS_MIN_SIZE"] = 0
+    client = create_app(config).test_client()
+    sign_in(client, dd, "tech")
+    size = len(client.get("/tech/").get_data())
+    assert DEFAULTS["COMPRESS_MIN_SIZE"] > size  # this small page is one the default leaves alone
+    for minimum, compressed in ((size + 1, False), (size, True)):
+        client = create_app({**config, "COMPRESS_MIN_SIZE": minimum}).test_client()
+        sign_in(client, dd, "tech")
+        reply = client.get("/tech/", headers={"Accept-Encoding": "gzip"})
+        assert reply.status_code == 200
+        assert ("Content-Encoding" in reply.headers) is compressed, minimum
+        assert "Accept-Encoding" in reply.headers["Vary"]  # a cache must still tell them apart
+        body = gzip.decompress(reply.get_data()) if compressed else reply.get_data()
+        assert "Sam Agent" in body.decode()
+
+
+def test_pages_that_echo_request_text_are_not_compressed(every_page_compressed, client, dd):
     # BREACH: a page holding secrets that also echoes a search must not be compressed.
     sign_in(client, dd, "portal")
     dd.add(responses.GET, f"{HOST}/api/v4/portal/tickets", json={"total": 0, "results": []})

@@ -14,6 +14,7 @@ def test_environment_is_read_and_hosts_normalised():
                            "DDSITE_READ_TIMEOUT": "4.5"})
     assert config["DESKDIRECTOR_HOSTS"] == ["https://a.example.com", "https://b.example.com:8443"]
     assert config["READ_TIMEOUT"] == 4.5
+    assert load(environ={**GOOD, "DDSITE_COMPRESS_MIN_SIZE": "2048"})["COMPRESS_MIN_SIZE"] == 2048
 
 
 def test_overrides_win_over_environment():
@@ -28,6 +29,7 @@ def test_overrides_win_over_environment():
     ({**GOOD, "DDSITE_READ_TIMEOUT": "soon"}, ["DDSITE_READ_TIMEOUT", "example of a good value"]),
     ({**GOOD, "DDSITE_READ_TIMEOUT": "-1"}, ["greater than zero"]),
     ({**GOOD, "DDSITE_DEBUG": "maybe"}, ["DDSITE_DEBUG", "true or false"]),
+    ({**GOOD, "DDSITE_COMPRESS_MIN_SIZE": "-1"}, ["DDSITE_COMPRESS_MIN_SIZE", "negative", "13000"]),
     ({**GOOD, "DDSITE_BRAND_COLOR": "red"}, ["DDSITE_BRAND_COLOR", "hex colour"]),
     ({**GOOD, "DDSITE_PORTAL_RETURN_URL": "https://evil.example/"}, ["DDSITE_PORTAL_RETURN_URL", "{host}"]),
     ({**GOOD, "DDSITE_JWT_PUBLIC_KEYS": "/nonexistent.pem"}, ["DDSITE_JWT_PUBLIC_KEYS"]),

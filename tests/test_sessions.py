@@ -98,6 +98,33 @@ def _store_files(folder) -> list[str]:
     return [os.path.join(root, name) for root, _, names in os.walk(folder) for name in names]
 
 
+def test_file_store_reads_what_cachelib_reads_and_nothing_it_cannot(tmp_path, caplog):
+    # FileStore reads entries with plain system calls; its answers must be cachelib's own.
+    from cachelib import FileSystemCache
+
+    from ddsite.sessions import FileStore
+
+    folder = str(tmp_path / "store")
+    ours, theirs = FileStore(folder, threshold=0), FileSystemCache(folder, threshold=0)
+    value = {"host": HOST, "token": "t" * 700, "user": {"id": 7, "name": "Ann"}, "exp": 1.5}
+    theirs.set("live", value, timeout=3600)
+    theirs.set("forever", [1, 2, 3], timeout=0)
+    theirs.set("big", "x" * 200_000, timeout=3600)  # more than one read's worth
+    theirs.set("expired", "old", timeout=3600)
+    with open(theirs._get_filename("expired"), "r+b") as entry:
+        entry.write((int(time.time()) - 5).to_bytes(4, "little"))  # ended five seconds ago
+    for name, content in (("truncated", b"\0\0\0\0\x80\x05\x95"), ("short", b"\1"),
+                          ("garbage", b"\0\0\0\0not a pickle")):
+        with open(theirs._get_filename(name), "wb") as entry:
+            entry.write(content)
+    for key in ("live", "forever", "big", "expired", "missing", "truncated", "short", "garbage"):
+        assert ours.get(key) == theirs.get(key), key
+    assert ours.get("live") == value and ours.get("big") == "x" * 200_000
+    assert ours.get("expired") is None and ours.get("missing") is None
+    assert ours.get("garbage") is None
+    assert any("Could not read store entry" in r.getMessage() for r in caplog.records)
+
+
 def test_file_store_sweep_deletes_every_expired_thing_and_keeps_the_live(config, dd):
     import time
 
