@@ -193,7 +193,7 @@ def test_everything_in_redis_has_a_lifetime(config, redis_url, dd):
         for key in server.scan_iter("ddsite:*"):
             name = key.decode()
             kinds.add(name.split(":")[1])
-            assert server.ttl(key) > 0, f"{name} never expires"
+            assert server.ttl(key) != -1, f"{name} never expires"  # 0 in its last second, -2 gone
         assert {"session", "claim", "outcome", "draft"} <= kinds
         assert 600 < server.ttl(f"ddsite:session:{handle}") <= 660
         server.close()
