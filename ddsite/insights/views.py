@@ -7,12 +7,12 @@ import io
 from datetime import UTC, datetime
 
 from flask import Response, render_template, request
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from .. import auth
+from ..forms import Form
 from ..pages import PageBlueprint, PageError
 from . import charts, figures, source
 
@@ -32,7 +32,7 @@ class CompanyTicketsNotAllowed(PageError):
     heading = "Insights are for company managers"
 
 
-class InsightsFilterForm(FlaskForm):
+class InsightsFilterForm(Form):
     """The period, and for agents the company (GET, no CSRF: reads only)."""
 
     class Meta:
