@@ -208,18 +208,20 @@ class TechFace(_Face):
         `shown`'s count is its page's own, so always fresh; the others' come from the agent's
         count cache while it holds them (one-row reads otherwise), so they may lag by its life.
         """
+        def rows(status: str, assigned: str, skip: int, take: int) -> Callable[[], Page]:
+            return lambda: self.tickets(status=status, assigned=assigned, search=search,
+                                        sort=sort, skip=skip, take=take)
+
         def read_page() -> Page:
             status, assigned = lists[shown]
             return self._client.read_counted(
-                TICKET_COUNT, lambda: self.tickets(status=status, assigned=assigned, search=search,
-                                                   sort=sort, skip=skip, take=take),
-                lambda page: page.total, status=status, assigned=assigned, search=search)
+                TICKET_COUNT, rows(status, assigned, skip, take), lambda page: page.total,
+                status=status, assigned=assigned, search=search)
 
         def count(status: str, assigned: str) -> Callable[[], int]:
-            return lambda: self._client.count(
-                TICKET_COUNT, lambda: self.tickets(status=status, assigned=assigned, search=search,
-                                                   sort=sort, skip=0, take=1).total,
-                status=status, assigned=assigned, search=search)
+            one_row = rows(status, assigned, 0, 1)
+            return lambda: self._client.count(TICKET_COUNT, lambda: one_row().total,
+                                              status=status, assigned=assigned, search=search)
 
         # The page first: the first call runs on the request's own thread.
         got = self._client.parallel(**{shown: read_page}, **{
