@@ -709,3 +709,17 @@ def test_close_with_a_bad_next_closes_then_goes_to_the_queue(agent, dd, target):
                       data={"csrf_token": csrf, "confirmed": "yes"})
     assert done.status_code == 303 and done.headers["Location"] == "/tech/queue"
     assert patches(dd) == [{"status": {"id": 6}}]
+
+
+def test_a_change_to_a_value_not_in_the_list_is_named_not_called_cleared():
+    from types import SimpleNamespace
+
+    from ddsite.tech.updates import describe_changes
+
+    def field(*choices):
+        return SimpleNamespace(choices=[SimpleNamespace(value=v, label=label) for v, label in choices])
+
+    form = SimpleNamespace(status=field(("1", "New")), priority=field(("3", "High")),
+                           assignees=field(("5", "Priya Shah")))
+    lines = describe_changes(form, {"status": "9", "priority": None, "assignees": ("5",)}, ())
+    assert lines == ["Status: 9.", "Priority cleared.", "Assigned: Priya Shah."]

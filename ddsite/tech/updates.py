@@ -71,8 +71,9 @@ def describe_changes(form: UpdateForm, changes: dict, assigned_now: tuple[str, .
     lines = []
     for name in ("status", "priority"):
         if name in changes:
-            label = dict(_labels(getattr(form, name).choices)).get(changes[name] or "")
-            lines.append(f"{_FIELD_LABELS[name]}: {label}." if changes[name] and label
+            value = changes[name]
+            label = dict(_labels(getattr(form, name).choices)).get(value, value)
+            lines.append(f"{_FIELD_LABELS[name]}: {label}." if value
                          else f"{_FIELD_LABELS[name]} cleared.")
     if "assignees" in changes:
         names = dict(_labels(form.assignees.choices))
