@@ -11,6 +11,7 @@ which ddsite has none of, at a tenth of a millisecond each.
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections.abc import Callable
@@ -18,7 +19,8 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app, request
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
+from limits.storage.memory import Entry
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
 
 
@@ -53,9 +55,58 @@ def make_limiter(app: Flask) -> tuple[RateLimiter, Callable[[], None]]:
         storage = storage_from_string(redis_url, connection_pool=pool)
         release = pool.disconnect
     else:
-        storage = storage_from_string("memory://")
+        storage = InlineExpiryMemoryStorage()
         release = _nothing
     return MovingWindowRateLimiter(storage), release
+
+
+class InlineExpiryMemoryStorage(MemoryStorage):
+    """`limits`' memory storage whose moving windows drop their expired entries as they are used.
+
+    The stock storage starts a timer thread on every hit to expire entries 10 ms later: on a
+    sign-in that is a third of a millisecond of CPU, and a wait for a new thread to be scheduled,
+    in front of the user. Here each hit trims its own window, and every `sweep_every` seconds a
+    hit also drops the windows of clients that stopped coming, so memory stays bounded as before.
+    Counting is unchanged: the checks below are the stock `acquire_entry`'s.
+    """
+
+    def __init__(self, sweep_every: float = 60.0) -> None:
+        super().__init__()  # starts the stock timer once; it ends 10 ms later and is not restarted
+        self._sweep_every = sweep_every
+        self._next_sweep = time.time() + sweep_every
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        """Take `amount` entries in `key`'s window of `expiry` seconds, if `limit` allows."""
+        if amount > limit:
+            return False
+        now = time.time()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self._sweep_every
+            self.sweep(now)
+        with self.locks[key]:
+            events = self._unexpired(key, now)
+            entry = events[limit - amount] if len(events) > limit - amount else None
+            if entry and entry.atime >= now - expiry:
+                return False
+            events[:0] = [Entry(expiry)] * amount
+            self.events[key] = events
+            return True
+
+    def sweep(self, now: float) -> None:
+        """Forget every window whose entries have all expired."""
+        for key in list(self.events):
+            with self.locks[key]:
+                if not self._unexpired(key, now):
+                    self.events.pop(key, None)
+                    self.locks.pop(key, None)
+
+    def _unexpired(self, key: str, now: float) -> list[Entry]:
+        # Newest first, so expiry times only fall along the list: cut at the first one past.
+        events = self.events.get(key, [])
+        cut = bisect.bisect_left(events, -now, key=lambda event: -event.expiry)
+        if cut < len(events):
+            events = self.events[key] = events[:cut]
+        return events
 
 
 def _nothing() -> None:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 import responses
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from ddsite import create_app
 from ddsite.config import ConfigError
+from ddsite.flood import InlineExpiryMemoryStorage
 
 from .conftest import CONTACT, HOST, LeakCheckingClient, make_token
 
@@ -84,3 +91,42 @@ def test_a_bad_limit_setting_is_named_with_an_example(config, value):
     config["INTAKE_LIMIT_PER_CLIENT"] = value
     with pytest.raises(ConfigError, match="DDSITE_INTAKE_LIMIT_PER_CLIENT.*60/minute"):
         create_app(config)
+
+
+def _both_limiters():
+    return MovingWindowRateLimiter(MemoryStorage()), MovingWindowRateLimiter(InlineExpiryMemoryStorage())
+
+
+def test_the_memory_storage_counts_as_limits_own_does():
+    stock, ours = _both_limiters()
+    item = parse("3/minute")
+    for attempt in range(6):
+        for address in ("192.0.2.1", "192.0.2.2"):
+            if attempt % 2 == 0 or address.endswith("1"):
+                assert ours.test(item, "intake", address) == stock.test(item, "intake", address)
+                assert ours.hit(item, "intake", address) == stock.hit(item, "intake", address)
+            got, want = (limiter.get_window_stats(item, "intake", address) for limiter in (ours, stock))
+            assert got.remaining == want.remaining
+            assert abs(got.reset_time - want.reset_time) < 1
+    assert not ours.hit(item, "intake", "192.0.2.1") and ours.hit(parse("4/minute"), "intake", "192.0.2.1")
+
+
+def test_the_memory_storage_starts_no_thread_per_sign_in(monkeypatch):
+    limiter = MovingWindowRateLimiter(InlineExpiryMemoryStorage())
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: started.append(thread))
+    for number in range(20):
+        assert limiter.hit(parse("100/minute"), "intake", f"192.0.2.{number}")
+    assert started == []
+
+
+def test_the_memory_storage_forgets_expired_entries_and_clients_who_stopped():
+    storage = InlineExpiryMemoryStorage(sweep_every=0)  # every hit also sweeps
+    assert storage.acquire_entry("intake/192.0.2.1", 1, 0)  # a window of no length
+    assert storage.acquire_entry("intake/192.0.2.1", 1, 0)  # the first entry had expired
+    assert len(storage.events["intake/192.0.2.1"]) == 1
+    assert storage.acquire_entry("intake/192.0.2.2", 1, 60)
+    assert "intake/192.0.2.1" not in storage.events and "intake/192.0.2.1" not in storage.locks
+    assert not storage.acquire_entry("intake/192.0.2.2", 1, 60)
+    storage.sweep(time.time() + 61)
+    assert storage.events == {} and "intake/192.0.2.2" not in storage.locks

@@ -1,0 +1,115 @@
+"""Benchmark: CPU of the intake request and of the request after it, inside ddsite; prints figures.
+
+Run: .venv/bin/python tests/benchmarks/bench_intake_cpu.py [--requests 300] [--repeat 5] [--profile]
+
+The app runs in this process (Flask's test client) with DeskDirector's public keys in a PEM file,
+as in production with DDSITE_JWT_PUBLIC_KEYS: intake checks the signature itself and calls nobody,
+so what is counted is ddsite's own work. The sandbox (its key endpoint and token minting only)
+runs in this process too, outside the measured calls. Rows:
+  new browser, intake      token → 303 with a pending URL handle (no cookie yet)
+  new browser, settle      the 303's target: the cookie came back, the handle leaves the URL (303)
+  cookie known, intake     token → 303, the browser already holds a session cookie
+Figures are CPU milliseconds per request (`time.thread_time` of the calling thread), medians of
+`--repeat` runs; `--profile` adds cProfile's top functions of the cookie-known intake.
+Not part of the test suite: figures, not pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from ddsite import create_app
+from ddsite.demo import ServerThread
+from ddsite.sandbox import create_sandbox
+
+FRAME = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
+         "User-Agent": "bench"}
+
+
+def run(app, url: str, tokens, count: int) -> dict[str, float]:
+    """CPU ms per request of each row, over `count` fresh tokens."""
+    spent = {"new browser, intake": 0.0, "new browser, settle": 0.0, "cookie known, intake": 0.0}
+    returning = app.test_client()
+    _intake(returning, url, tokens, follow=True)
+    for _ in range(count):
+        browser = app.test_client()
+        started = time.thread_time()
+        reply = _intake(browser, url, tokens)
+        spent["new browser, intake"] += time.thread_time() - started
+        assert reply.status_code == 303, reply.status_code
+        started = time.thread_time()
+        reply = browser.get(reply.headers["Location"], headers=FRAME)
+        spent["new browser, settle"] += time.thread_time() - started
+        assert reply.status_code == 303, reply.status_code
+        started = time.thread_time()
+        reply = _intake(returning, url, tokens)
+        spent["cookie known, intake"] += time.thread_time() - started
+        assert reply.status_code == 303, reply.status_code
+    return {row: seconds * 1000 / count for row, seconds in spent.items()}
+
+
+def _intake(browser, url: str, tokens, follow: bool = False):
+    token = tokens.mint("c", 101)
+    query = urlencode({"access_token": token, "host": url})
+    return browser.get(f"/portal/tickets/1?{query}", headers=FRAME, follow_redirects=follow)
+
+
+def profile(app, url: str, tokens, count: int) -> None:
+    """cProfile's view of `count` cookie-known intakes."""
+    returning = app.test_client()
+    _intake(returning, url, tokens, follow=True)
+    minted = [urlencode({"access_token": tokens.mint("c", 101), "host": url}) for _ in range(count)]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for query in minted:
+        returning.get(f"/portal/tickets/1?{query}", headers=FRAME)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+
+
+def main() -> None:
+    """Print CPU per intake request, new browser and cookie known."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    sandbox = create_sandbox()
+    server = ServerThread("localhost", 0, sandbox).start()
+    url = f"http://localhost:{server.port}"
+    tokens = sandbox.extensions["sandbox"]["tokens"]
+    with tempfile.TemporaryDirectory() as folder:
+        pem = Path(folder) / "keys.pem"
+        pem.write_bytes(tokens.public_pem())
+        app = create_app({
+            "SECRET_KEY": "bench-" + "x" * 40, "DESKDIRECTOR_HOSTS": [url],
+            "JWT_PUBLIC_KEYS": str(pem), "SESSION_DIR": str(Path(folder) / "sessions"),
+            # thousands of sign-ins a minute from one client: lift flood control's limits (it
+            # still counts every one)
+            **{limit: "1000000/minute" for limit in (
+                "INTAKE_LIMIT_PER_CLIENT", "INTAKE_LIMIT_PER_INSTANCE",
+                "FAILED_SIGN_IN_LIMIT_PER_CLIENT", "FAILED_SIGN_IN_LIMIT_PER_INSTANCE")}})
+        try:
+            run(app, url, tokens, 20)  # warm: imports, key file, templates
+            runs = [run(app, url, tokens, args.requests) for _ in range(args.repeat)]
+            if args.profile:
+                profile(app, url, tokens, args.requests)
+        finally:
+            app.extensions["ddsite"].close()
+            server.stop()
+    print(f"CPU ms per request inside ddsite (signature checked with a PEM file); median of "
+          f"{args.repeat} x {args.requests}")
+    for row in runs[0]:
+        print(f"  {row:<22} {statistics.median(r[row] for r in runs):6.3f}")
+
+
+if __name__ == "__main__":
+    main()
