@@ -14,13 +14,14 @@ import contextlib
 import fcntl
 import hashlib
 import logging
+import math
 import os
 import pickle
 import secrets
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from cachelib import BaseCache, FileSystemCache, RedisCache
@@ -170,6 +171,41 @@ class FileStore(FileSystemCache):
             os.close(handle)
         return None
 
+    def set(self, key: str, value: Any, timeout: Any = None, mgmt_element: bool = False) -> bool:
+        """Write an entry as cachelib does (a temporary file, then an atomic rename), in plain
+        system calls: every sign-in writes its session, and cachelib's mkstemp, buffered file,
+        chmod and stat cost more than the write."""
+        if mgmt_element or self._threshold:  # cachelib's own bookkeeping: its own path
+            return super().set(key, value, timeout=timeout, mgmt_element=mgmt_element)
+        try:
+            pickled = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        except pickle.PickleError:
+            log.warning("Could not store entry of type %s", type(value).__name__, exc_info=True)
+            return False
+        data = struct.pack("I", self._normalize_timeout(timeout)) + pickled
+        filename = self._get_filename(key)
+        temporary = f"{filename}.{secrets.token_hex(6)}{self._fs_transaction_suffix}"
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, self._mode)
+            try:
+                os.fchmod(handle, self._mode)  # exactly this mode, whatever the umask
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(handle, view):]
+            finally:
+                os.close(handle)
+            os.replace(temporary, filename)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+            if isinstance(error, PermissionError):
+                # Some network file systems refuse a rename while another process reads the
+                # file; cachelib's own write waits and tries again.
+                return super().set(key, value, timeout=timeout)
+            log.warning("Could not write store entry %s", filename, exc_info=True)
+            return False
+        return True
+
 
 def _read_all(handle: int) -> bytes:
     chunks = []
@@ -192,17 +228,25 @@ def count(store: BaseCache, folder: str, key: str, delta: int, timeout: int) -> 
         pipe.expire(name, timeout)
         return int(pipe.execute()[0])
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    lock = os.open(folder, os.O_RDONLY)  # the folder itself is the lock: no file to sweep
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _folder_lock(folder):
         value = (store.get(key) or 0) + delta
         if value > 0:
             store.set(key, value, timeout=timeout)
         else:
             store.delete(key)  # back at zero: nothing left to keep
+    return value
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: str) -> Iterator[None]:
+    """Hold the lock on `folder` (across processes): the folder itself is the lock, no file to
+    sweep."""
+    lock = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
     finally:
         os.close(lock)  # releases the lock
-    return value
 
 
 def session_folder(app: Flask) -> str:
@@ -211,7 +255,7 @@ def session_folder(app: Flask) -> str:
 
 
 def once_folder(app: Flask) -> str:
-    """Folder of the file store's once-only keys (one exclusively created file per key)."""
+    """Folder of the file store's once-only claims (one file per key, holding when it ends)."""
     return os.path.join(session_folder(app), "once")
 
 
@@ -269,7 +313,7 @@ class Sweeper:
         """Delete every expired entry now; return how many were deleted."""
         now = time.time() if now is None else now
         removed = _remove_expired_entries(self._folder, now)
-        removed += _remove_files_older_than(self._once_folder, now - self._once_lifetime)
+        removed += _remove_expired_claims(self._once_folder, now, self._once_lifetime, locked=False)
         if removed:
             log.info("Swept %d expired entries from the session store", removed)
         self._on_swept(removed)
@@ -288,18 +332,6 @@ def _remove_expired_entries(folder: str, now: float) -> int:
                 removed += 1
         except (OSError, struct.error):
             continue  # gone meanwhile, or still being written: the next sweep decides
-    return removed
-
-
-def _remove_files_older_than(folder: str, cutoff: float) -> int:
-    removed = 0
-    for entry in _files_in(folder):
-        try:
-            if os.stat(entry).st_mtime < cutoff:
-                os.remove(entry)
-                removed += 1
-        except OSError:
-            continue
     return removed
 
 
@@ -406,29 +438,74 @@ class ServerSessionInterface(SessionInterface):
         return max(int(session.get("exp", 0) - time.time()), 0) + max(int(self._ended_kept), 1)
 
 def claim_once(store: BaseCache, folder: str, name: str, timeout: int) -> bool:
-    """True for the first caller to claim `name`, across workers; False for everyone after.
+    """True for the first caller to claim `name` for `timeout` seconds, across workers; False for
+    everyone else until then.
 
-    Atomic on both stores: SET NX on Redis, an exclusively created file on the filesystem.
+    Atomic on both stores: SET NX with its own expiry on Redis; on the filesystem, a file holding
+    its own expiry time, read and written under a lock on `folder`.
     """
     if isinstance(store, RedisCache):
         return bool(store.add(f"claim:{name}", 1, timeout=timeout))
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    _sweep(folder, timeout)
     path = os.path.join(folder, hashlib.sha256(name.encode()).hexdigest())
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        return False
+    with _folder_lock(folder):
+        now = time.time()
+        if now >= _next_claim_sweep.get(folder, 0):
+            _next_claim_sweep[folder] = now + _CLAIM_SWEEP_SECONDS
+            _remove_expired_claims(folder, now, _LEGACY_CLAIM_SECONDS, locked=True)
+        if _claim_expiry(path, timeout) > now:
+            return False
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(handle, repr(now + timeout).encode())
+        finally:
+            os.close(handle)
     return True
 
 
-def _sweep(folder: str, timeout: int) -> None:
-    # Claims outlive their use by `timeout` at most; there are only as many as claims in that time.
-    oldest = time.time() - timeout
-    for entry in os.scandir(folder):
-        with contextlib.suppress(FileNotFoundError):  # another worker swept it first
-            if entry.stat().st_mtime < oldest:
-                os.remove(entry.path)
+# Each process sweeps a claims folder at most this often; an expired claim in the way of a new
+# one is replaced at once, so the sweep only keeps the folder small.
+_CLAIM_SWEEP_SECONDS = 10
+_next_claim_sweep: dict[str, float] = {}
+# A claim file without its expiry (made before claims held one) is swept this long after it was made.
+_LEGACY_CLAIM_SECONDS = 60
+
+
+def _remove_expired_claims(folder: str, now: float, timeout: float, *, locked: bool) -> int:
+    """Delete the claims in `folder` that ended by `now`; how many. Unless the caller holds the
+    folder's lock, each one is checked again under it, so a claim renewed meanwhile stays."""
+    removed = 0
+    for path in _files_in(folder):
+        try:
+            if _claim_expiry(path, timeout) > now:
+                continue
+            with contextlib.nullcontext() if locked else _folder_lock(folder):
+                if locked or _claim_expiry(path, timeout) <= now:
+                    os.remove(path)
+                    removed += 1
+        except OSError:
+            continue  # gone meanwhile (another worker's sweep), or unreadable: the next sweep decides
+    return removed
+
+
+def _claim_expiry(path: str, timeout: float) -> float:
+    """When the claim in `path` ends (0: there is none). Each claim holds its own time, so a short
+    claim never ends a longer one; one without (its writer died mid-write) is read as `timeout`
+    seconds from when it was made."""
+    try:
+        handle = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return 0.0
+    try:
+        text = os.read(handle, 64)
+        made = os.fstat(handle).st_mtime
+    finally:
+        os.close(handle)
+    try:
+        expiry = float(text)
+    except ValueError:
+        return made + timeout
+    return expiry if math.isfinite(expiry) else made + timeout
 
 
 def claims_folder(app: Flask) -> str:

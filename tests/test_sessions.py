@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 import responses
 
 from .conftest import CONTACT, HOST, expect_home, make_token, sign_in
@@ -123,6 +124,40 @@ def test_file_store_reads_what_cachelib_reads_and_nothing_it_cannot(tmp_path, ca
     assert ours.get("expired") is None and ours.get("missing") is None
     assert ours.get("garbage") is None
     assert any("Could not read store entry" in r.getMessage() for r in caplog.records)
+
+
+def test_file_store_writes_what_cachelib_writes(tmp_path, caplog):
+    # FileStore writes entries with plain system calls; cachelib must read them as its own, with
+    # the same expiry, the same mode, and nothing left beside them.
+    import os
+    import shutil
+    import stat
+
+    from cachelib import FileSystemCache
+
+    from ddsite.sessions import FileStore
+
+    folder = str(tmp_path / "store")
+    ours = FileStore(folder, threshold=0, mode=0o600)
+    theirs, reference = FileSystemCache(folder, threshold=0), FileSystemCache(str(tmp_path / "ref"))
+    value = {"host": HOST, "token": "t" * 700, "user": {"id": 7, "name": "Ann"}, "exp": 1.5}
+    for key, stored, timeout in (("live", value, 3600), ("forever", [1, 2], 0),
+                                 ("big", "x" * 200_000, 3600), ("live", "replaced", 60)):
+        assert ours.set(key, stored, timeout=timeout)
+        reference.set(key, stored, timeout=timeout)
+        assert theirs.get(key) == stored
+        with open(ours._get_filename(key), "rb") as mine, \
+                open(reference._get_filename(key), "rb") as cachelibs:
+            mine, cachelibs = mine.read(), cachelibs.read()
+        assert mine[4:] == cachelibs[4:]  # the same pickle
+        assert abs(int.from_bytes(mine[:4], "little") - int.from_bytes(cachelibs[:4], "little")) <= 1
+    assert sorted(os.listdir(folder)) == sorted(ours._get_filename(k).rsplit("/", 1)[1]
+                                                for k in ("live", "forever", "big"))
+    assert stat.S_IMODE(os.stat(ours._get_filename("live")).st_mode) == 0o600
+    shutil.rmtree(folder)  # a store that cannot be written: False and a warning, as cachelib
+    assert ours.set("another", 1, timeout=60) is False
+    assert theirs.set("another", 1, timeout=60) is False
+    assert any("Could not write store entry" in r.getMessage() for r in caplog.records)
 
 
 def test_file_store_sweep_deletes_every_expired_thing_and_keeps_the_live(config, dd):
@@ -274,18 +309,51 @@ def test_settled_url_handle_works_only_in_the_browser_that_settled_it(app, dd):
     assert other.get(location, headers={"User-Agent": "Other/1.0"}).status_code == 400
 
 
-def test_settle_claims_on_the_filesystem_expire(app, tmp_path):
+def test_claims_on_the_filesystem_end_at_their_own_time_and_are_swept(app, tmp_path, monkeypatch):
     import os
 
+    from ddsite import sessions
     from ddsite.sessions import claim_once
 
-    folder = str(tmp_path / "claims")
-    assert claim_once(app.session_interface.store, folder, "settle:a", 30)
-    assert not claim_once(app.session_interface.store, folder, "settle:a", 30)
-    for entry in os.scandir(folder):
-        os.utime(entry.path, (time.time() - 31, time.time() - 31))
-    assert claim_once(app.session_interface.store, folder, "settle:b", 30)
-    assert len(os.listdir(folder)) == 1  # a's claim, long past its use, was swept
+    monkeypatch.setattr(sessions, "_CLAIM_SWEEP_SECONDS", 0)  # sweep on every claim
+    store, folder = app.session_interface.store, str(tmp_path / "claims")
+    assert claim_once(store, folder, "settle:a", 30)
+    assert not claim_once(store, folder, "settle:a", 30)
+    assert claim_once(store, folder, "refresh:b", 0)  # a claim of no length ends at once
+    assert claim_once(store, folder, "refresh:b", 0)
+    assert claim_once(store, folder, "settle:c", 30)
+    assert len(os.listdir(folder)) == 2  # b's ended claim was swept; a and c hold
+    # A claim file left by an older ddsite holds no end time: it lasts its timeout from when made.
+    legacy = os.path.join(folder, "0" * 64)
+    open(legacy, "wb").close()
+    os.utime(legacy, (time.time() - 61, time.time() - 61))
+    assert claim_once(store, folder, "settle:d", 30)
+    assert not os.path.exists(legacy) and len(os.listdir(folder)) == 3
+
+
+@pytest.mark.parametrize("kind", ["file", "redis"])
+def test_a_short_claim_never_ends_a_longer_one(config, tmp_path, monkeypatch, kind, request):
+    # A send-once attempt holds its claim for a day; a look-up refresh claims for seconds. A
+    # refresh claimed later must not free the send to a second sender.
+    import os
+
+    from ddsite import create_app, sessions
+    from ddsite.sessions import claim_once
+
+    monkeypatch.setattr(sessions, "_CLAIM_SWEEP_SECONDS", 0, raising=False)
+    if kind == "redis":
+        config["REDIS_URL"] = request.getfixturevalue("redis_url")
+    app = create_app(config)
+    try:
+        store, folder = app.extensions["ddsite"].store, str(tmp_path / "claims")
+        assert claim_once(store, folder, "send:1", 24 * 3600)
+        if kind == "file":  # the send was claimed five seconds ago
+            for entry in os.scandir(folder):
+                os.utime(entry.path, (time.time() - 5, time.time() - 5))
+        assert claim_once(store, folder, "refresh:x", 1)
+        assert not claim_once(store, folder, "send:1", 24 * 3600)
+    finally:
+        app.extensions["ddsite"].close()
 
 
 def test_pending_handle_settles_once_with_the_redis_store(config, redis_url, dd):
