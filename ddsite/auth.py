@@ -260,8 +260,9 @@ def token_expiry(token: str, host: str) -> tuple[float, bool]:
     configured)."""
     options = {"verify_exp": False, "verify_aud": False, "require": ["exp"]}
     try:
-        kid = jwt.get_unverified_header(token).get("kid")
-        keys = state().jwt_keys(host, kid if isinstance(kid, str) else None)
+        # Only keys fetched from the instance are chosen by `kid`; for the others, reading the
+        # header first would parse the token twice (decode reads and checks the header itself).
+        keys = state().jwt_keys(host, _kid(token) if state().keys_by_kid else None)
         if not keys:
             claims = jwt.decode(token, options={**options, "verify_signature": False})
         else:
@@ -277,6 +278,11 @@ def token_expiry(token: str, host: str) -> tuple[float, bool]:
         raise MalformedToken("The access token from DeskDirector has an expiry time that cannot be "
                              "right. Open the menu item in DeskDirector again.")
     return float(exp), bool(keys)
+
+
+def _kid(token: str) -> str | None:
+    kid = jwt.get_unverified_header(token).get("kid")
+    return kid if isinstance(kid, str) else None
 
 
 def _verified_claims(token: str, keys: list, options: dict) -> dict[str, Any]:

@@ -12,6 +12,7 @@ which ddsite has none of, at a tenth of a millisecond each.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -136,7 +137,11 @@ def _limiter() -> RateLimiter:
 
 
 def _item(key: str) -> RateLimitItem:
-    return parse(current_app.config[key])
+    return _parsed(current_app.config[key])
+
+
+# Four limits are read on every sign-in; their settings change only with a new app.
+_parsed = functools.lru_cache(maxsize=64)(parse)
 
 
 def _identifiers(counter: str, whose: str, host: str) -> tuple[str, ...]:

@@ -75,6 +75,11 @@ class State:
         return Client(self.transport, self.endpoints, host, token, lookups=self.lookups,
                       counts=self.queue_counts, user=user)
 
+    @property
+    def keys_by_kid(self) -> bool:
+        """Whether `jwt_keys` chooses keys by the token's `kid` (only keys from the instance do)."""
+        return self._auto_keys
+
     def jwt_keys(self, host: str, kid: str | None) -> list:
         """Keys that may have signed a token from `host` naming `kid`; [] when none are configured
         or the instance serves none (who-am-I then proves the token alone).
