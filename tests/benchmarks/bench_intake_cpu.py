@@ -5,14 +5,17 @@ Run: .venv/bin/python tests/benchmarks/bench_intake_cpu.py [--requests 300] [--r
 
 The app runs in this process (Flask's test client) with DeskDirector's public keys in a PEM file,
 as in production with DDSITE_JWT_PUBLIC_KEYS: intake checks the signature itself and calls nobody,
-so what is counted is ddsite's own work. The sandbox (its key endpoint and token minting only)
-runs in this process too, outside the measured calls. Rows:
+so what is counted is ddsite's own work. The sandbox runs in this process too (a server thread),
+outside the measured calls. Rows, for a deep link to a contact's ticket:
   new browser, intake      token → 303 with a pending URL handle (no cookie yet)
   new browser, settle      the 303's target: the cookie came back, the handle leaves the URL (303)
+  new browser, page        the ticket page that follows, with who-am-I beside it
   cookie known, intake     token → 303, the browser already holds a session cookie
-Figures are CPU milliseconds per request (`time.thread_time`): "whole" includes Flask's test client
-building the request and reading the reply, "app" is the app alone (its `wsgi_app`); medians of
-`--repeat` runs. `--profile` adds cProfile's top functions of the cookie-known intake.
+  cookie known, page       the ticket page that follows
+Figures are CPU milliseconds per request (`time.thread_time`): "whole" is the request's thread,
+Flask's test client included; "app" is the app alone (its `wsgi_app`, and who-am-I on the pool's
+thread, so a page's "app" can exceed its "whole"); medians of
+`--repeat` runs. `--profile` adds cProfile's top functions of cookie-known intakes and their pages.
 Not part of the test suite: figures, not pass/fail.
 """
 
@@ -21,81 +24,101 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import re
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from ddsite import create_app
+from ddsite import auth, create_app
 from ddsite.demo import ServerThread
 from ddsite.sandbox import create_sandbox
 
+CONTACT = 101
 FRAME = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
          "User-Agent": "bench"}
 
 
 class AppMeter:
-    """CPU of the app's own part of each request (its `wsgi_app`), this thread."""
+    """CPU of the app's own part of each request (its `wsgi_app`, and who-am-I on the pool)."""
 
     def __init__(self, app) -> None:
         self.spent = 0.0
-        original = app.wsgi_app
+        self._count(app, "wsgi_app")
+        self._count(auth, "_confirmed")  # the page's who-am-I, on the pool's thread
 
-        def counted(environ, start_response):
+    def _count(self, owner, name: str) -> None:
+        original = getattr(owner, name)
+
+        def counted(*args, **kwargs):
             started = time.thread_time()
             try:
-                return original(environ, start_response)
+                return original(*args, **kwargs)
             finally:
                 self.spent += time.thread_time() - started
 
-        app.wsgi_app = counted
+        setattr(owner, name, counted)
 
 
-ROWS = ("new browser, intake", "new browser, settle", "cookie known, intake")
+ROWS = ("new browser, intake", "new browser, settle", "new browser, page", "cookie known, intake",
+        "cookie known, page")
 
 
-def run(app, meter: AppMeter, url: str, tokens, count: int,
+def run(app, meter: AppMeter, url: str, tokens, ticket: int, count: int,
         gap: float = 0.0) -> dict[str, tuple[float, float]]:
     """(whole, app) CPU ms per request of each row, over `count` fresh tokens."""
     whole = dict.fromkeys(ROWS, 0.0)
     inside = dict.fromkeys(ROWS, 0.0)
     returning = app.test_client()
-    _intake(returning, url, tokens, follow=True)
+    _intake(returning, url, tokens, ticket, follow=True)
 
-    def timed(row, call):
+    def timed(row, call, status=303):
         meter.spent, started = 0.0, time.thread_time()
         reply = call()
         whole[row] += time.thread_time() - started
         inside[row] += meter.spent
-        assert reply.status_code == 303, reply.status_code
+        assert reply.status_code == status, (row, reply.status_code)
         return reply
+
+    def follow(browser, reply):
+        return browser.get(reply.headers["Location"], headers=FRAME)
 
     for _ in range(count):
         time.sleep(gap)  # sign-ins come apart, not back to back (see --gap)
         browser = app.test_client()
-        reply = timed(ROWS[0], lambda b=browser: _intake(b, url, tokens))
-        timed(ROWS[1], lambda b=browser, r=reply: b.get(r.headers["Location"], headers=FRAME))
+        reply = timed(ROWS[0], lambda b=browser: _intake(b, url, tokens, ticket))
+        reply = timed(ROWS[1], lambda b=browser, r=reply: follow(b, r))
+        timed(ROWS[2], lambda b=browser, r=reply: follow(b, r), status=200)
         time.sleep(gap)
-        timed(ROWS[2], lambda: _intake(returning, url, tokens))
+        reply = timed(ROWS[3], lambda: _intake(returning, url, tokens, ticket))
+        timed(ROWS[4], lambda r=reply: follow(returning, r), status=200)
     return {row: (whole[row] * 1000 / count, inside[row] * 1000 / count) for row in ROWS}
 
 
-def _intake(browser, url: str, tokens, follow: bool = False):
-    token = tokens.mint("c", 101)
+def _intake(browser, url: str, tokens, ticket: int | None, follow: bool = False):
+    token = tokens.mint("c", CONTACT)
     query = urlencode({"access_token": token, "host": url})
-    return browser.get(f"/portal/tickets/1?{query}", headers=FRAME, follow_redirects=follow)
+    path = f"/portal/tickets/{ticket}" if ticket else "/portal/tickets"
+    return browser.get(f"{path}?{query}", headers=FRAME, follow_redirects=follow)
 
 
-def profile(app, url: str, tokens, count: int) -> None:
-    """cProfile's view of `count` cookie-known intakes."""
+def a_ticket(app, url: str, tokens) -> int:
+    """One of the contact's tickets, as their list links it."""
+    page = _intake(app.test_client(), url, tokens, None, follow=True).get_data(as_text=True)
+    return int(re.search(r'/portal/tickets/(\d+)', page).group(1))
+
+
+def profile(app, url: str, tokens, ticket: int, count: int) -> None:
+    """cProfile's view of `count` cookie-known intakes and the pages after them (this thread)."""
     returning = app.test_client()
-    _intake(returning, url, tokens, follow=True)
+    _intake(returning, url, tokens, ticket, follow=True)
     minted = [urlencode({"access_token": tokens.mint("c", 101), "host": url}) for _ in range(count)]
     profiler = cProfile.Profile()
     profiler.enable()
     for query in minted:
-        returning.get(f"/portal/tickets/1?{query}", headers=FRAME)
+        reply = returning.get(f"/portal/tickets/{ticket}?{query}", headers=FRAME)
+        returning.get(reply.headers["Location"], headers=FRAME)
     profiler.disable()
     pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
@@ -129,11 +152,12 @@ def main() -> None:
                 "FAILED_SIGN_IN_LIMIT_PER_CLIENT", "FAILED_SIGN_IN_LIMIT_PER_INSTANCE")}})
         meter = AppMeter(app)
         try:
-            run(app, meter, url, tokens, 20)  # warm: imports, key file, templates
-            runs = [run(app, meter, url, tokens, args.requests, args.gap)
+            ticket = a_ticket(app, url, tokens)
+            run(app, meter, url, tokens, ticket, 20)  # warm: imports, key file, templates
+            runs = [run(app, meter, url, tokens, ticket, args.requests, args.gap)
                     for _ in range(args.repeat)]
             if args.profile:
-                profile(app, url, tokens, args.requests)
+                profile(app, url, tokens, ticket, args.requests)
         finally:
             app.extensions["ddsite"].close()
             server.stop()
