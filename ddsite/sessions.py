@@ -490,8 +490,8 @@ def _remove_expired_claims(folder: str, now: float, timeout: float, *, locked: b
 
 def _claim_expiry(path: str, timeout: float) -> float:
     """When the claim in `path` ends (0: there is none). Each claim holds its own time, so a short
-    claim never ends a longer one; one without (its writer died mid-write) is read as `timeout`
-    seconds from when it was made."""
+    claim never ends a longer one; one without (made by an older ddsite, or its writer died before
+    writing) is read as `timeout` seconds from when it was made, as claims used to be."""
     try:
         handle = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
