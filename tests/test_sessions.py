@@ -93,10 +93,14 @@ def test_redis_store_is_used_when_configured(config, redis_url, dd):
             worker.extensions["ddsite"].close()
 
 
-def _store_files(folder) -> list[str]:
+def _store_files(folder, *, discarded: bool = False) -> list[str]:
+    """The store's files; those of deleted entries, which wait for the sweep, only if asked."""
     import os
 
-    return [os.path.join(root, name) for root, _, names in os.walk(folder) for name in names]
+    from ddsite.sessions import DISCARDED_SUFFIX
+
+    return [os.path.join(root, name) for root, _, names in os.walk(folder) for name in names
+            if discarded or not name.endswith(DISCARDED_SUFFIX)]
 
 
 def test_file_store_reads_what_cachelib_reads_and_nothing_it_cannot(tmp_path, caplog):
@@ -160,6 +164,27 @@ def test_file_store_writes_what_cachelib_writes(tmp_path, caplog):
     assert any("Could not write store entry" in r.getMessage() for r in caplog.records)
 
 
+def test_file_store_deletes_at_once_and_the_sweep_removes_the_file(tmp_path):
+    # A delete renames the entry away (cheap), so no reader finds it from then on; the Sweeper
+    # removes the file later, whatever expiry it held, and does not count it as expired.
+    import os
+
+    from cachelib import FileSystemCache
+
+    from ddsite.sessions import FileStore, Sweeper
+
+    folder = str(tmp_path / "store")
+    ours, theirs = FileStore(folder, threshold=0), FileSystemCache(folder, threshold=0)
+    ours.set("old", {"token": "t"}, timeout=3600)
+    ours.set("kept", {"token": "k"}, timeout=3600)
+    assert ours.delete("old") and ours.delete("old") and ours.delete("never there")
+    assert ours.get("old") is None and theirs.get("old") is None and not theirs.has("old")
+    assert len(os.listdir(folder)) == 2  # "kept", and "old" waiting for the sweep
+    assert Sweeper(folder, str(tmp_path / "once"), 60, 600).sweep() == 0
+    assert os.listdir(folder) == [os.path.basename(ours._get_filename("kept"))]
+    assert ours.get("kept") == {"token": "k"}
+
+
 def test_file_store_sweep_deletes_every_expired_thing_and_keeps_the_live(config, dd):
     import time
 
@@ -183,7 +208,8 @@ def test_file_store_sweep_deletes_every_expired_thing_and_keeps_the_live(config,
     state = app.extensions["ddsite"]
     removed = state.sweeper.sweep(now=time.time() + 400)   # every short lifetime is over by then
     assert removed == 7
-    assert len(_store_files(config["SESSION_DIR"])) == 2  # the live session, the repeat marker
+    # the live session, the repeat marker; deleted entries' files went too
+    assert len(_store_files(config["SESSION_DIR"], discarded=True)) == 2
     expect_home(dd)
     assert "Pat Lee" in live.get("/portal/").text
     assert b"ddsite_store_swept_total 7.0" in state.metrics.exposition()

@@ -14,7 +14,9 @@ outside the measured calls. Rows, for a deep link to a contact's ticket:
   cookie known, page       the ticket page that follows
 Figures are CPU milliseconds per request (`time.thread_time`): "whole" is the request's thread,
 Flask's test client included; "app" is the app alone (its `wsgi_app`, and who-am-I on the pool's
-thread, so a page's "app" can exceed its "whole"); medians of
+thread, so a page's "app" can exceed its "whole"); then the request's wall-clock milliseconds
+(median and 90th percentile: waits show there, e.g. for a thread to start; a page's includes the
+sandbox's reply, made in this process). Medians of
 `--repeat` runs. `--profile` adds cProfile's top functions of cookie-known intakes and their pages.
 Not part of the test suite: figures, not pass/fail.
 """
@@ -66,16 +68,19 @@ ROWS = ("new browser, intake", "new browser, settle", "new browser, page", "cook
 
 
 def run(app, meter: AppMeter, url: str, tokens, ticket: int, count: int,
-        gap: float = 0.0) -> dict[str, tuple[float, float]]:
-    """(whole, app) CPU ms per request of each row, over `count` fresh tokens."""
+        gap: float = 0.0) -> dict[str, tuple[float, ...]]:
+    """Per row, over `count` fresh tokens: CPU ms per request (whole, app) and its wall-clock ms
+    (median, 90th percentile)."""
     whole = dict.fromkeys(ROWS, 0.0)
     inside = dict.fromkeys(ROWS, 0.0)
+    wall: dict[str, list[float]] = {row: [] for row in ROWS}
     returning = app.test_client()
     _intake(returning, url, tokens, ticket, follow=True)
 
     def timed(row, call, status=303):
-        meter.spent, started = 0.0, time.thread_time()
+        meter.spent, started, clock = 0.0, time.thread_time(), time.perf_counter()
         reply = call()
+        wall[row].append(time.perf_counter() - clock)
         whole[row] += time.thread_time() - started
         inside[row] += meter.spent
         assert reply.status_code == status, (row, reply.status_code)
@@ -93,7 +98,9 @@ def run(app, meter: AppMeter, url: str, tokens, ticket: int, count: int,
         time.sleep(gap)
         reply = timed(ROWS[3], lambda: _intake(returning, url, tokens, ticket))
         timed(ROWS[4], lambda r=reply: follow(returning, r), status=200)
-    return {row: (whole[row] * 1000 / count, inside[row] * 1000 / count) for row in ROWS}
+    return {row: (whole[row] * 1000 / count, inside[row] * 1000 / count,
+                  statistics.median(wall[row]) * 1000,
+                  statistics.quantiles(wall[row], n=10)[-1] * 1000) for row in ROWS}
 
 
 def _intake(browser, url: str, tokens, ticket: int | None, follow: bool = False):
@@ -163,11 +170,10 @@ def main() -> None:
             server.stop()
     print(f"CPU ms per request inside ddsite (signature checked with a PEM file); median of "
           f"{args.repeat} x {args.requests}")
-    print(f"  {'':<22} {'whole':>7} {'app':>7}")
+    print(f"  {'':<22} {'CPU whole':>10} {'CPU app':>8} {'wall p50':>9} {'wall p90':>9}")
     for row in ROWS:
-        whole = statistics.median(r[row][0] for r in runs)
-        inside = statistics.median(r[row][1] for r in runs)
-        print(f"  {row:<22} {whole:7.3f} {inside:7.3f}")
+        cells = [statistics.median(r[row][column] for r in runs) for column in range(4)]
+        print(f"  {row:<22} {cells[0]:10.3f} {cells[1]:8.3f} {cells[2]:9.3f} {cells[3]:9.3f}")
 
 
 if __name__ == "__main__":
