@@ -298,7 +298,7 @@ def make_sweeper(app: Flask, store: BaseCache,
     if not isinstance(store, FileSystemCache):
         return None
     return Sweeper(session_folder(app), once_folder(app), app.config["ONCE_LIFETIME"],
-                   app.config["SWEEP_INTERVAL"], on_swept=on_swept)
+                   app.config["SWEEP_INTERVAL"], on_swept=on_swept, claims_folder=claims_folder(app))
 
 
 class Sweeper:
@@ -309,9 +309,11 @@ class Sweeper:
     """
 
     def __init__(self, folder: str, once_folder: str, once_lifetime: float, interval: float,
-                 on_swept: Callable[[int], None] = lambda count: None) -> None:
+                 on_swept: Callable[[int], None] = lambda count: None,
+                 claims_folder: str | None = None) -> None:
         self._folder = folder
         self._once_folder = once_folder
+        self._claims_folder = claims_folder
         self._once_lifetime = once_lifetime
         self._interval = interval
         self._on_swept = on_swept
@@ -336,7 +338,9 @@ class Sweeper:
         """Delete every expired entry now; return how many were deleted."""
         now = time.time() if now is None else now
         removed = _remove_expired_entries(self._folder, now)
-        removed += _remove_expired_claims(self._once_folder, now, self._once_lifetime, locked=False)
+        removed += _remove_ended_claims(self._once_folder, now, self._once_lifetime)
+        if self._claims_folder:
+            removed += _remove_ended_claims(self._claims_folder, now, _LEGACY_CLAIM_SECONDS)
         if removed:
             log.info("Swept %d expired entries from the session store", removed)
         self._on_swept(removed)
@@ -468,7 +472,7 @@ def claim_once(store: BaseCache, folder: str, name: str, timeout: int) -> bool:
     everyone else until then.
 
     Atomic on both stores: SET NX with its own expiry on Redis; on the filesystem, a file holding
-    its own expiry time, read and written under a lock on `folder`.
+    its own end time, read and written under a lock on `folder` (the Sweeper removes ended ones).
     """
     if isinstance(store, RedisCache):
         return bool(store.add(f"claim:{name}", 1, timeout=timeout))
@@ -476,9 +480,6 @@ def claim_once(store: BaseCache, folder: str, name: str, timeout: int) -> bool:
     path = os.path.join(folder, hashlib.sha256(name.encode()).hexdigest())
     with _folder_lock(folder):
         now = time.time()
-        if now >= _next_claim_sweep.get(folder, 0):
-            _next_claim_sweep[folder] = now + _CLAIM_SWEEP_SECONDS
-            _remove_expired_claims(folder, now, _LEGACY_CLAIM_SECONDS, locked=True)
         if _claim_expiry(path, timeout) > now:
             return False
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -489,26 +490,30 @@ def claim_once(store: BaseCache, folder: str, name: str, timeout: int) -> bool:
     return True
 
 
-# Each process sweeps a claims folder at most this often; an expired claim in the way of a new
-# one is replaced at once, so the sweep only keeps the folder small.
-_CLAIM_SWEEP_SECONDS = 10
-_next_claim_sweep: dict[str, float] = {}
-# A claim file without its expiry (made before claims held one) is swept this long after it was made.
+# A claim file without its end time (made by an older ddsite) is swept this long after it was made.
 _LEGACY_CLAIM_SECONDS = 60
 
 
-def _remove_expired_claims(folder: str, now: float, timeout: float, *, locked: bool) -> int:
-    """Delete the claims in `folder` that ended by `now`; how many. Unless the caller holds the
-    folder's lock, each one is checked again under it, so a claim renewed meanwhile stays."""
+def _remove_ended_claims(folder: str, now: float, timeout: float) -> int:
+    """Delete the claims in `folder` that ended by `now` (the Sweeper's job, off the page: an ended
+    claim in the way of a new one is replaced by its claimer); how many."""
     removed = 0
     for path in _files_in(folder):
         try:
+            if path.endswith(DISCARDED_SUFFIX):  # renamed below, then the sweep stopped
+                os.remove(path)
+                continue
             if _claim_expiry(path, timeout) > now:
                 continue
-            with contextlib.nullcontext() if locked else _folder_lock(folder):
-                if locked or _claim_expiry(path, timeout) <= now:
-                    os.remove(path)
-                    removed += 1
+            # Checked again and renamed away under the lock, so a claim taken again meanwhile
+            # stays; the slow part, freeing the file, happens outside it.
+            discarded = f"{path}.{secrets.token_hex(6)}{DISCARDED_SUFFIX}"
+            with _folder_lock(folder):
+                if _claim_expiry(path, timeout) > now:
+                    continue
+                os.rename(path, discarded)
+            os.remove(discarded)
+            removed += 1
         except OSError:
             continue  # gone meanwhile (another worker's sweep), or unreadable: the next sweep decides
     return removed

@@ -335,51 +335,54 @@ def test_settled_url_handle_works_only_in_the_browser_that_settled_it(app, dd):
     assert other.get(location, headers={"User-Agent": "Other/1.0"}).status_code == 400
 
 
-def test_claims_on_the_filesystem_end_at_their_own_time_and_are_swept(app, tmp_path, monkeypatch):
+def test_claims_on_the_filesystem_end_at_their_own_time_and_the_sweep_removes_them(app):
     import os
 
-    from ddsite import sessions
-    from ddsite.sessions import claim_once
+    from ddsite.sessions import claim_once, claims_folder
 
-    monkeypatch.setattr(sessions, "_CLAIM_SWEEP_SECONDS", 0)  # sweep on every claim
-    store, folder = app.session_interface.store, str(tmp_path / "claims")
+    store, folder = app.session_interface.store, claims_folder(app)
+    sweeper = app.extensions["ddsite"].sweeper
     assert claim_once(store, folder, "settle:a", 30)
     assert not claim_once(store, folder, "settle:a", 30)
     assert claim_once(store, folder, "refresh:b", 0)  # a claim of no length ends at once
-    assert claim_once(store, folder, "refresh:b", 0)
+    assert claim_once(store, folder, "refresh:b", 0)  # and is taken again
     assert claim_once(store, folder, "settle:c", 30)
-    assert len(os.listdir(folder)) == 2  # b's ended claim was swept; a and c hold
-    # A claim file left by an older ddsite holds no end time: it lasts its timeout from when made.
-    legacy = os.path.join(folder, "0" * 64)
-    open(legacy, "wb").close()
-    os.utime(legacy, (time.time() - 61, time.time() - 61))
-    assert claim_once(store, folder, "settle:d", 30)
-    assert not os.path.exists(legacy) and len(os.listdir(folder)) == 3
+    assert sweeper.sweep() == 1 and len(os.listdir(folder)) == 2  # b's ended; a and c hold
+    # A claim file left by an older ddsite holds no end time: it lasts a minute from when made.
+    legacy, recent = os.path.join(folder, "0" * 64), os.path.join(folder, "1" * 64)
+    for path, age in ((legacy, 61), (recent, 10)):
+        open(path, "wb").close()
+        os.utime(path, (time.time() - age, time.time() - age))
+    assert sweeper.sweep() == 1
+    assert not os.path.exists(legacy) and os.path.exists(recent) and len(os.listdir(folder)) == 3
+    assert sweeper.sweep(now=time.time() + 61) == 3 and os.listdir(folder) == []
 
 
 @pytest.mark.parametrize("kind", ["file", "redis"])
-def test_a_short_claim_never_ends_a_longer_one(config, tmp_path, monkeypatch, kind, request):
+def test_a_short_claim_never_ends_a_longer_one(config, kind, request):
     # A send-once attempt holds its claim for a day; a look-up refresh claims for seconds. A
-    # refresh claimed later must not free the send to a second sender.
+    # refresh claimed later, and the sweeps after it, must not free the send to a second sender.
     import os
 
-    from ddsite import create_app, sessions
-    from ddsite.sessions import claim_once
+    from ddsite import create_app
+    from ddsite.sessions import claim_once, claims_folder
 
-    monkeypatch.setattr(sessions, "_CLAIM_SWEEP_SECONDS", 0, raising=False)
     if kind == "redis":
         config["REDIS_URL"] = request.getfixturevalue("redis_url")
     app = create_app(config)
     try:
-        store, folder = app.extensions["ddsite"].store, str(tmp_path / "claims")
+        state = app.extensions["ddsite"]
+        store, folder = state.store, claims_folder(app)
         assert claim_once(store, folder, "send:1", 24 * 3600)
         if kind == "file":  # the send was claimed five seconds ago
             for entry in os.scandir(folder):
                 os.utime(entry.path, (time.time() - 5, time.time() - 5))
         assert claim_once(store, folder, "refresh:x", 1)
+        if state.sweeper:
+            state.sweeper.sweep(now=time.time() + 2)  # the refresh's claim has ended
         assert not claim_once(store, folder, "send:1", 24 * 3600)
     finally:
-        app.extensions["ddsite"].close()
+        state.close()
 
 
 def test_pending_handle_settles_once_with_the_redis_store(config, redis_url, dd):
