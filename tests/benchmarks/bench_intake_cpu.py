@@ -28,14 +28,15 @@ import cProfile
 import pstats
 import re
 import statistics
-import tempfile
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 from ddsite import auth, create_app
-from ddsite.demo import ServerThread
-from ddsite.sandbox import create_sandbox
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_intake_keys import UNLIMITED, sandbox_with_keys  # noqa: E402  (after the path is set)
 
 CONTACT = 101
 FRAME = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
@@ -142,21 +143,10 @@ def main() -> None:
                              "costs can depend on it (limits' stock memory storage starts a timer "
                              "thread on a hit unless its last one, 10 ms long, still runs)")
     args = parser.parse_args()
-    sandbox = create_sandbox()
-    server = ServerThread("localhost", 0, sandbox).start()
-    url = f"http://localhost:{server.port}"
-    tokens = sandbox.extensions["sandbox"]["tokens"]
-    with tempfile.TemporaryDirectory() as folder:
-        pem = Path(folder) / "keys.pem"
-        pem.write_bytes(tokens.public_pem())
-        app = create_app({
-            "SECRET_KEY": "bench-" + "x" * 40, "DESKDIRECTOR_HOSTS": [url],
-            "JWT_PUBLIC_KEYS": str(pem), "SESSION_DIR": str(Path(folder) / "sessions"),
-            # thousands of sign-ins a minute from one client: lift flood control's limits (it
-            # still counts every one)
-            **{limit: "1000000/minute" for limit in (
-                "INTAKE_LIMIT_PER_CLIENT", "INTAKE_LIMIT_PER_INSTANCE",
-                "FAILED_SIGN_IN_LIMIT_PER_CLIENT", "FAILED_SIGN_IN_LIMIT_PER_INSTANCE")}})
+    with sandbox_with_keys() as (url, tokens, pem, folder):
+        app = create_app({"SECRET_KEY": "bench-" + "x" * 40, "DESKDIRECTOR_HOSTS": [url],
+                          "JWT_PUBLIC_KEYS": str(pem), "SESSION_DIR": str(folder / "sessions"),
+                          **UNLIMITED})
         meter = AppMeter(app)
         try:
             ticket = a_ticket(app, url, tokens)
@@ -167,7 +157,6 @@ def main() -> None:
                 profile(app, url, tokens, ticket, args.requests)
         finally:
             app.extensions["ddsite"].close()
-            server.stop()
     print(f"CPU ms per request inside ddsite (signature checked with a PEM file); median of "
           f"{args.repeat} x {args.requests}")
     print(f"  {'':<22} {'CPU whole':>10} {'CPU app':>8} {'wall p50':>9} {'wall p90':>9}")
