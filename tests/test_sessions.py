@@ -164,6 +164,28 @@ def test_file_store_writes_what_cachelib_writes(tmp_path, caplog):
     assert any("Could not write store entry" in r.getMessage() for r in caplog.records)
 
 
+def test_file_store_write_refused_for_a_moment_is_retried_as_cachelib_does(tmp_path, monkeypatch):
+    # Some network file systems refuse a rename while another process reads the file.
+    import os
+
+    from ddsite.sessions import FileStore
+
+    store = FileStore(str(tmp_path / "store"), threshold=0)
+    replace, refusals = os.replace, []
+
+    def busy_once(source, target):
+        if not refusals:
+            refusals.append(target)
+            raise PermissionError("file busy")
+        return replace(source, target)
+
+    monkeypatch.setattr(os, "replace", busy_once)
+    assert store.set("session:x", {"token": "t"}, timeout=60)
+    assert refusals and store.get("session:x") == {"token": "t"}
+    # the entry alone: no temporary file left behind
+    assert os.listdir(tmp_path / "store") == [os.path.basename(store._get_filename("session:x"))]
+
+
 def test_file_store_deletes_at_once_and_the_sweep_removes_the_file(tmp_path):
     # A delete renames the entry away (cheap), so no reader finds it from then on; the Sweeper
     # removes the file later, whatever expiry it held, and does not count it as expired.
