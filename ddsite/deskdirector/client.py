@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json as jsonlib
 import logging
 import threading
@@ -19,7 +20,8 @@ from requests.exceptions import ContentDecodingError, InvalidHeader, InvalidJSON
 from requests.hooks import dispatch_hook
 from requests.structures import CaseInsensitiveDict
 from requests.utils import check_header_validity, get_encoding_from_headers, requote_uri
-from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import DecodeError, EmptyPoolError, ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as TLSError
 
 from .endpoints import Endpoint
@@ -57,6 +59,26 @@ class _Prepared(requests.PreparedRequest):
     origin: str = ""
 
 
+class _WaitingPool:
+    """A connection pool whose wait for a free connection is bounded by default (urllib3 waits
+    for ever unless each call says otherwise, and requests never does)."""
+
+    def __init__(self, *args: Any, pool_wait: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pool_wait = pool_wait
+
+    def _get_conn(self, timeout: float | None = None):
+        return super()._get_conn(self.pool_wait if timeout is None else timeout)
+
+
+class _WaitingHTTPPool(_WaitingPool, HTTPConnectionPool):
+    pass
+
+
+class _WaitingHTTPSPool(_WaitingPool, HTTPSConnectionPool):
+    pass
+
+
 class _DeskDirectorAdapter(HTTPAdapter):
     """requests' adapter minus per-call work that a call to one DeskDirector origin never needs.
 
@@ -64,11 +86,21 @@ class _DeskDirectorAdapter(HTTPAdapter):
     only the steps `send` delegates are overridden.
     """
 
-    def __init__(self, pool_maxsize: int) -> None:
-        # Retries are ours (GET only); the adapter just pools connections, one per call that
-        # can be in flight at once, so none is opened and thrown away.
-        super().__init__(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
+    def __init__(self, pool_maxsize: int, pool_wait: float) -> None:
+        # Retries are ours (GET only); the adapter just pools connections. At most
+        # `pool_maxsize` are ever open to the origin: a call that finds them all busy waits up
+        # to `pool_wait` seconds for one to come back rather than opening another.
+        self._pool_wait = pool_wait
+        super().__init__(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0,
+                         pool_block=True)
         self._pools: dict[str, Any] = {}
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs) -> None:
+        """requests' pool manager, making pools whose wait for a connection is bounded."""
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": functools.partial(_WaitingHTTPPool, pool_wait=self._pool_wait),
+            "https": functools.partial(_WaitingHTTPSPool, pool_wait=self._pool_wait)}
 
     def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
         """The origin's pool, looked up (and its certificate settings made) once, not per call."""
@@ -129,19 +161,28 @@ class _DeskDirectorAdapter(HTTPAdapter):
 class Transport:
     """Per-process HTTP state: one keep-alive session per upstream host and a thread pool.
 
-    Sized so that fan-out does not queue: every one of the server's `server_threads` may run a
-    page whose widest fan-out is `max_parallel_calls` reads, one of them on its own thread.
+    Connections to an origin are capped at the server's `server_threads`, the most calls a
+    page-at-a-time worker makes at once once look-ups are cached, so their number is bounded
+    by construction (workers x threads). A wider fan-out (a cold look-up cache, the queue's
+    counts) runs its reads on the thread pool, sized so that they never wait for a thread, and
+    they share those connections: a read that finds every connection busy waits for one, up to
+    `pool_wait` seconds (default: one call's connect and read timeouts, the longest a call
+    keeps its connection), then fails as `Unavailable`. No thread ever holds a connection while
+    it waits, for a connection or for other reads (a reply is read whole before a call
+    returns, and a page waits for its fan-out only after its own read), so this cannot
+    deadlock.
     """
 
     def __init__(self, *, connect_timeout: float, read_timeout: float, get_retries: int,
                  retry_backoff: float, max_parallel_calls: int, server_threads: int = 8,
-                 on_call: CallObserver | None = None) -> None:
+                 pool_wait: float | None = None, on_call: CallObserver | None = None) -> None:
         self.on_call = on_call
         self.timeout = (connect_timeout, read_timeout)
         self.get_retries = get_retries
         self.retry_backoff = retry_backoff
         self.max_parallel_calls = max_parallel_calls
-        self.pool_size = server_threads * max_parallel_calls
+        self.pool_size = server_threads
+        self.pool_wait = connect_timeout + read_timeout if pool_wait is None else pool_wait
         self.executor_size = max(1, server_threads * (max_parallel_calls - 1))
         self._sessions: dict[str, requests.Session] = {}
         self._adapters: dict[str, _DeskDirectorAdapter] = {}
@@ -161,7 +202,7 @@ class Transport:
                 # No proxy variables, .netrc or CA bundle looked up per call: the host is an
                 # allow-listed DeskDirector instance, and each look-up cost CPU on every call.
                 session.trust_env = False
-                adapter = _DeskDirectorAdapter(self.pool_size)
+                adapter = _DeskDirectorAdapter(self.pool_size, self.pool_wait)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
                 self._adapters[host] = adapter
@@ -332,6 +373,11 @@ class Client:
             # because it would multiply the wait the user already had.
             error.retryable = isinstance(exc, requests.ConnectTimeout)
             raise error from None
+        except EmptyPoolError:
+            # Every connection of this process to DeskDirector stayed busy for `pool_wait`
+            # seconds; another try would wait as long again.
+            log.warning("DeskDirector %s %s waited too long for a free connection", method, path)
+            raise Unavailable("DeskDirector did not answer in time.", timed_out=True) from None
         except requests.RequestException as exc:
             log.warning("DeskDirector %s %s failed: %s", method, path, type(exc).__name__)
             # A header or body that cannot be sent never can be: only the network is worth
