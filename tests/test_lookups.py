@@ -137,6 +137,24 @@ def test_a_contact_without_a_known_id_gets_nothing_cached(cache):
     assert cache.get(HOST, "portal.request_types", None, lambda: ["second"]) == ["second"]
 
 
+def test_without_a_claim_and_a_pool_a_list_is_read_again_only_once_expired(app):
+    store = app.extensions["ddsite"].store
+    cache = LookupCache(store, ttl=60, clock=Clock())
+    fetched = []
+
+    def fetch():
+        fetched.append(1)
+        return [len(fetched)]
+
+    assert cache.get(HOST, "tech.statuses", None, fetch) == [1]
+    cache._clock.now += 59  # deep into its last fifth: no refresh starts, nothing is claimed
+    assert cache.get(HOST, "tech.statuses", None, fetch) == [1] and fetched == [1]
+    cache._clock.now += 2
+    assert cache.get(HOST, "tech.statuses", None, fetch) == [2]
+    with pytest.raises(ValueError, match="both a claim and a background pool"):
+        LookupCache(store, ttl=60, claim=lambda *_: True)
+
+
 def test_zero_seconds_keeps_nothing(app, background):
     cache = LookupCache(app.extensions["ddsite"].store, ttl=0, claim=claims(app),
                         background=lambda: background)
@@ -410,8 +428,7 @@ def test_an_agent_not_yet_known_gets_no_counts_kept(app, dd):
 
 
 def test_a_change_wins_over_a_count_read_under_way(cache):
-    counts = LookupCache(cache.store, ttl=60, clock=Clock(), claim=lambda *_: False,
-                         background=lambda: None, kinds={"tech.ticket_count": "per user"},
+    counts = LookupCache(cache.store, ttl=60, clock=Clock(), kinds={"tech.ticket_count": "per user"},
                          invalidates={"tech.update_ticket": ("tech.ticket_count",)})
 
     def read_while_the_agent_changes_a_ticket():
