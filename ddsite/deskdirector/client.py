@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json as jsonlib
 import logging
@@ -35,13 +36,21 @@ from .errors import (
     UnknownShape,
 )
 from .faces import PortalFace, TechFace
-from .lookups import LOOKUPS, LookupCache
+from .lookups import LOOKUPS, NOT_KEPT, LookupCache
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 _HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": "ddsite"}
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "traceparent")
+
+
+# Set on a thread while `Client.parallel` answers, on it, the reads its caches hold.
+_CACHES_ONLY = threading.local()
+
+
+class _NotKept(Exception):
+    """A read the caches cannot answer: it has to go to DeskDirector."""
 
 
 # Told of every finished call: (operation, seconds, error or None, HTTP status or None).
@@ -301,10 +310,17 @@ class Client:
         left out. Look-up lists come from the look-up cache when there is one; a change drops
         the lists it relied on, and the user's counts it may have moved, whatever its outcome.
         """
+        caches_only = getattr(_CACHES_ONLY, "on", False)
         if self._lookups is not None and name in LOOKUPS and not params:
-            return self._lookups.get(self.host, name, self._user,
-                                     lambda: self._observed(name, params, json, path_values),
-                                     **path_values)
+            def fetch() -> Any:
+                return self._observed(name, params, json, path_values)
+
+            if caches_only:
+                return _kept(self._lookups.kept(self.host, name, self._user, fetch,
+                                                **path_values))
+            return self._lookups.get(self.host, name, self._user, fetch, **path_values)
+        if caches_only:
+            raise _NotKept
         try:
             return self._observed(name, params, json, path_values)
         finally:
@@ -315,12 +331,18 @@ class Client:
     def count(self, name: str, fetch: Callable[[], int], **variant: Any) -> int:
         """`fetch()`, a count: this user's copy from the count cache while it holds one."""
         if self._counts is None:
+            if getattr(_CACHES_ONLY, "on", False):
+                raise _NotKept
             return fetch()
+        if getattr(_CACHES_ONLY, "on", False):
+            return _kept(self._counts.kept(self.host, name, self._user, fetch, **variant))
         return self._counts.get(self.host, name, self._user, fetch, **variant)
 
     def read_counted(self, name: str, fetch: Callable[[], Any], count: Callable[[Any], int],
                      **variant: Any) -> Any:
         """`fetch()` now; `count(its result)` renews this user's copy in the count cache."""
+        if getattr(_CACHES_ONLY, "on", False):
+            raise _NotKept
         if self._counts is None:
             return fetch()
         return self._counts.read(self.host, name, self._user, fetch, kept=count, **variant)
@@ -456,8 +478,34 @@ class Client:
         return faces[audience]
 
     def parallel(self, **calls: Callable[[], Any]) -> dict[str, Any]:
-        """Run independent reads concurrently: client.parallel(a=lambda: …, b=lambda: …)."""
-        return self._transport.run_parallel(calls)
+        """Run independent reads concurrently: client.parallel(a=lambda: …, b=lambda: …).
+
+        Reads the look-up and count caches can answer are answered first, on the caller's
+        thread; only those that must go to DeskDirector fan out. Handing a cached list to
+        another thread cost more than reading it, and on most pages every read but one is
+        cached.
+        """
+        if getattr(_CACHES_ONLY, "on", False):
+            raise _NotKept  # a read that fans out is no cached read
+        answered: dict[str, Any] = {}
+        if self._lookups is not None or self._counts is not None:
+            _CACHES_ONLY.on = True
+            try:
+                for name, call in calls.items():
+                    with contextlib.suppress(_NotKept):
+                        answered[name] = call()
+            finally:
+                _CACHES_ONLY.on = False
+        fetched = self._transport.run_parallel(
+            {name: call for name, call in calls.items() if name not in answered})
+        return {name: answered[name] if name in answered else fetched[name] for name in calls}
+
+
+def _kept(data: Any) -> Any:
+    """A cache's answer, or _NotKept where it holds none."""
+    if data is NOT_KEPT:
+        raise _NotKept
+    return data
 
 
 def _decoded(content: bytes) -> Any:

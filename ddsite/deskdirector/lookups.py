@@ -53,6 +53,8 @@ REFRESH_AHEAD = 0.2
 
 # Takes a refresh claim: (name, seconds it holds) → True for the one caller that got it.
 Claim = Callable[[str, int], bool]
+# What `LookupCache.kept` answers when it holds no fresh copy.
+NOT_KEPT = object()
 
 
 class _NotRead(Exception):
@@ -120,9 +122,21 @@ class LookupCache:
         if not self._keeps(name, user):
             return fetch()
         key = self._key(host, name, user, path_values)
+        data = self._kept_at(key, fetch)
+        return self._read_once(key, fetch) if data is NOT_KEPT else data
+
+    def kept(self, host: str, name: str, user: Any, fetch: Callable[[], Any],
+             **path_values: Any) -> Any:
+        """The cached list, as `get` serves it, or NOT_KEPT where `get` would have to read it;
+        `fetch` is only used for a refresh in the background."""
+        if not self._keeps(name, user):
+            return NOT_KEPT
+        return self._kept_at(self._key(host, name, user, path_values), fetch)
+
+    def _kept_at(self, key: str, fetch: Callable[[], Any]) -> Any:
         entry = self._fresh(self.store.get(key))
         if entry is None:
-            return self._read_once(key, fetch)
+            return NOT_KEPT
         fetched_at, data = entry
         if self._refresh_ahead_from is not None and \
                 self._clock() - fetched_at >= self._refresh_ahead_from:
