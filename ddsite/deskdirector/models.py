@@ -360,20 +360,29 @@ def _is_internal(data: dict) -> bool:
 
 
 # DeskDirector's own way of writing a time: UTC, always the same number of fraction digits.
-_UTC_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)*")
+_UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
+# Every digit written as 0: the shape of a time, whatever moment it names.
+_SHAPE = bytes.maketrans(b"123456789", b"000000000")
 
 
 def _written_in_order(times: list) -> bool:
     """Whether `times` are all written in one fixed-width UTC shape and already in order.
 
     Such times order as text exactly as they do as moments, so a conversation that arrives in
-    order (as DeskDirector sends it) needs no time parsed to be known to be in order.
+    order (as DeskDirector sends it) needs no time parsed to be known to be in order. The shape
+    is checked on all the times at once, in C: a pattern run over a thousand of them cost more
+    than the rest of reading the conversation.
     """
+    if not times:
+        return True
     try:
-        joined = "".join(times)
-    except TypeError:  # a time missing, or not text
+        shapes = "".join(times).encode("ascii").translate(_SHAPE)
+    except (TypeError, UnicodeEncodeError):  # a time missing, not text, or not a time
         return False
-    if len(set(map(len, times))) > 1 or not _UTC_TIMES.fullmatch(joined):
+    width = len(times[0])
+    first = shapes[:width]
+    if shapes != first * len(times) or len(set(map(len, times))) > 1 \
+            or not _UTC_TIME.fullmatch(first.decode("ascii")):
         return False
     return all(map(operator.le, times, islice(times, 1, None)))
 
@@ -394,7 +403,7 @@ class Notes(Sequence[Note]):
     @classmethod
     def parse(cls, rows: Any) -> Notes:
         """The notes of a reply's rows, oldest first (rows without a readable time first)."""
-        rows = [_dict(row) for row in _list(rows)]
+        rows = [row if isinstance(row, dict) else {} for row in _list(rows)]  # _dict, inline
         if not _written_in_order([row.get("createdOn") for row in rows]):
             # Stable: rows written at the same moment keep DeskDirector's order.
             rows.sort(key=lambda row: parse_datetime(row.get("createdOn")) or _EPOCH)
