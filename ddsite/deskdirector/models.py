@@ -7,6 +7,7 @@ which compare by their text, so 21 and "21" are the same id everywhere.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,13 @@ def parse_datetime(value: Any) -> datetime | None:
     """Parse an ISO-8601 timestamp (any fraction length, Z or offset, naive = UTC); else None."""
     if not isinstance(value, str):
         return None
+    return _parsed_time(str(value))
+
+
+# The same few hundred times (a queue's rows) come back on every load of a list: each is read
+# once. A datetime cannot change.
+@functools.lru_cache(maxsize=4096)
+def _parsed_time(value: str) -> datetime | None:
     value = value.strip()
     # The pattern says which shapes are accepted; Python (3.11+) reads every one of them,
     # fractions beyond microseconds cut off, with no rewriting of the text first.
@@ -127,13 +135,35 @@ class Ref:
     @classmethod
     def parse(cls, data: Any) -> Ref | None:
         """A Ref, or None when data holds no id and no name."""
+        key = None
+        if type(data) is dict and len(data) == 2 and cls is Ref:
+            # Nearly every reference is a plain {id, name}, and the same few (statuses,
+            # priorities, accounts, agents) come back in every row of every list: each is made
+            # once. A Ref cannot change, and one made from the same id and name is equal.
+            ref_id, name = data.get("id"), data.get("name")
+            if type(ref_id) in _PLAIN_IDS and type(name) is str:  # so 1.0 or True never finds 1
+                key = (ref_id, name)
+                ref = _REFS.get(key)
+                if ref is not None:
+                    return ref
         if not isinstance(data, dict) or not data:
             return None
         name = _name(data)
         ref_id = parse_id(data.get("id"))
         if ref_id is None and not name:
             return None
-        return cls(id=ref_id, name=name)
+        ref = cls(id=ref_id, name=name)
+        if key is not None and ref_id is not None and key[1] == name:
+            if len(_REFS) >= _REFS_KEPT:
+                _REFS.clear()
+            _REFS[key] = ref
+        return ref
+
+
+# Refs made from plain {id, name} rows, by (id, name) as sent; started afresh when this full.
+_REFS: dict[tuple, Ref] = {}
+_REFS_KEPT = 4096
+_PLAIN_IDS = (int, str)
 
 
 @dataclass(frozen=True)
