@@ -5,6 +5,7 @@ whole bodies read inside the call, and failures while reading them typed."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,6 +88,17 @@ def test_the_first_error_is_raised_even_from_the_callers_own_read():
 SEEN_HEADERS: list[dict] = []
 
 
+def _answer_priorities(handler: BaseHTTPRequestHandler, headers: dict[str, str] | None = None):
+    """Answer with a one-row priorities list as JSON, with `headers` besides."""
+    body = b'[{"id": 1, "name": "High"}]'
+    handler.send_response(200)
+    for name, value in {**(headers or {}), "Content-Type": "application/json",
+                        "Content-Length": str(len(body))}.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 @pytest.fixture
 def upstream():
     """A real HTTP server on loopback answering every GET with a JSON list and a cookie."""
@@ -95,13 +107,7 @@ def upstream():
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's name)
             SEEN_HEADERS.append(dict(self.headers))
-            body = b'[{"id": 1, "name": "High"}]'
-            self.send_response(200)
-            self.send_header("Set-Cookie", "ARRAffinity=server-7; Path=/")
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            _answer_priorities(self, {"Set-Cookie": "ARRAffinity=server-7; Path=/"})
 
         def log_message(self, *args):
             pass
@@ -182,19 +188,26 @@ class _Upstream(BaseHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def _serving(handler):
+    """`handler` on a loopback server; yields its origin; lets held replies go at the end."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        handler.release.set()
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def shaped_upstream():
     """A loopback server answering by path (see _Upstream); yields (origin, handler class)."""
-    handler = type("Handler", (_Upstream,), {"ports": [], "release": threading.Event(),
-                                         "holding": threading.Event()})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", handler
-    handler.release.set()
-    server.shutdown()
-    server.server_close()
+    handler = type("Handler", (_Upstream,), {"ports": [], "release": threading.Event()})
+    with _serving(handler) as origin:
+        yield origin, handler
 
 
 def _client_for(origin: str, path: str, transport: Transport) -> Client:
@@ -275,12 +288,7 @@ class _Slow(BaseHTTPRequestHandler):
             self.release.wait(self.delay)
         with self.lock:
             self.busy[0] -= 1
-        body = b'[{"id": 1, "name": "High"}]'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _answer_priorities(self)
 
     def log_message(self, *args):
         pass
@@ -288,17 +296,12 @@ class _Slow(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def slow_upstream():
+    """A loopback server whose replies take a while (see _Slow); yields (origin, handler class)."""
     handler = type("Handler", (_Slow,), {"ports": [], "busy": [0, 0], "lock": threading.Lock(),
                                          "release": threading.Event(),
                                          "holding": threading.Event()})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", handler
-    handler.release.set()
-    server.shutdown()
-    server.server_close()
+    with _serving(handler) as origin:
+        yield origin, handler
 
 
 def test_concurrent_fan_outs_never_open_more_connections_than_threads(slow_upstream):
