@@ -11,6 +11,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from ddsite.config import ConfigError, load
 from ddsite.deskdirector.client import Client, Transport
@@ -358,6 +359,9 @@ def test_a_wait_for_a_free_connection_is_bounded_and_unavailable(slow_upstream):
         with pytest.raises(Unavailable, match="did not answer in time") as caught:
             waiting.tech.priorities()
         assert caught.value.timed_out and len(handler.ports) == 1  # not retried, nothing opened
+        # Calls made through the session (the signing keys' fetch) get a requests error too.
+        with pytest.raises(requests.Timeout):
+            transport.session_for(origin).get(origin + "/slow", timeout=(2, 5))
         handler.release.set()
         held.join(5)
         assert [ref.name for ref in waiting.tech.priorities()] == ["High"]  # free again

@@ -67,6 +67,11 @@ class _Prepared(requests.PreparedRequest):
     origin: str = ""
 
 
+class _PoolWaitTimeout(requests.Timeout):
+    """Every connection to the origin stayed busy for the pool's wait: a timeout, not a
+    connect timeout (another try would only wait as long again)."""
+
+
 class _WaitingPool:
     """A connection pool whose wait for a free connection is bounded by default (urllib3 waits
     for ever unless each call says otherwise, and requests never does)."""
@@ -109,6 +114,14 @@ class _DeskDirectorAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {
             "http": functools.partial(_WaitingHTTPPool, pool_wait=self._pool_wait),
             "https": functools.partial(_WaitingHTTPSPool, pool_wait=self._pool_wait)}
+
+    def send(self, request, *args, **kwargs) -> requests.Response:
+        """HTTPAdapter.send, with a wait for a free connection that ran out as a requests
+        timeout (requests lets urllib3's own error through, which its callers do not expect)."""
+        try:
+            return super().send(request, *args, **kwargs)
+        except EmptyPoolError as exc:
+            raise _PoolWaitTimeout(exc, request=request) from None
 
     def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
         """The origin's pool, looked up (and its certificate settings made) once, not per call."""
@@ -169,9 +182,9 @@ class _DeskDirectorAdapter(HTTPAdapter):
 class Transport:
     """Per-process HTTP state: one keep-alive session per upstream host and a thread pool.
 
-    Connections to an origin are capped at the server's `server_threads`, the most calls a
-    page-at-a-time worker makes at once once look-ups are cached, so their number is bounded
-    by construction (workers x threads). A wider fan-out (a cold look-up cache, the queue's
+    Connections to an origin are capped at the server's `server_threads` (with look-ups
+    cached, a page makes one call at a time), so their number is bounded by construction:
+    workers x threads. A wider fan-out (a cold look-up cache, the queue's
     counts) runs its reads on the thread pool, sized so that they never wait for a thread, and
     they share those connections: a read that finds every connection busy waits for one, up to
     `pool_wait` seconds (default: one call's connect and read timeouts, the longest a call
@@ -390,15 +403,11 @@ class Client:
         except requests.Timeout as exc:
             log.warning("DeskDirector %s %s timed out", method, path)
             error = Unavailable("DeskDirector did not answer in time.", timed_out=True)
-            # A connect timeout never reached DeskDirector; a read timeout is not retried
-            # because it would multiply the wait the user already had.
+            # A connect timeout never reached DeskDirector; a read timeout, or a wait for a
+            # free connection, is not retried because it would multiply the wait the user
+            # already had.
             error.retryable = isinstance(exc, requests.ConnectTimeout)
             raise error from None
-        except EmptyPoolError:
-            # Every connection of this process to DeskDirector stayed busy for `pool_wait`
-            # seconds; another try would wait as long again.
-            log.warning("DeskDirector %s %s waited too long for a free connection", method, path)
-            raise Unavailable("DeskDirector did not answer in time.", timed_out=True) from None
         except requests.RequestException as exc:
             log.warning("DeskDirector %s %s failed: %s", method, path, type(exc).__name__)
             # A header or body that cannot be sent never can be: only the network is worth
