@@ -12,6 +12,8 @@ import nh3
 from flask import get_flashed_messages
 from markupsafe import Markup, escape
 
+from .widgets import labelled_radios
+
 # What a note from DeskDirector may keep; everything else (scripts, handlers, styles) is dropped.
 _ALLOWED_TAGS = {"a", "b", "strong", "i", "em", "u", "s", "p", "br", "ul", "ol", "li", "code",
                  "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead",
@@ -203,4 +205,5 @@ def _sent_confirmation() -> str:
 FILTERS = {"note_html": note_html, "relative_time": relative_time, "exact_time": exact_time,
            "iso_time": iso_time, "status_tone": status_tone, "priority_tone": priority_tone,
            "time_tag": time_tag, "badge": badge, "agent_names": agent_names, "ids": ids,
-           "joined_names": joined_names, "conversation": conversation}
+           "joined_names": joined_names, "conversation": conversation,
+           "labelled_radios": labelled_radios}

@@ -169,6 +169,32 @@ class CheckboxList:
         return Markup("".join(html))
 
 
+class _RadioOption:
+    """What a RadioField's option subfield shows its widget, without binding a field for it."""
+
+    __slots__ = ("id", "name", "checked", "flags", "value")
+
+    def __init__(self, field, index: int, choice) -> None:
+        self.id, self.name, self.flags = f"{field.id}-{index}", field.name, field.flags
+        self.checked, self.value = choice.selected, str(choice.value)
+
+    def _value(self) -> str:
+        return self.value
+
+
+def labelled_radios(field) -> Markup:
+    """Each radio button of a RadioField inside its own <label>, followed by its text: what
+    `{% for o in field %}<label>{{ o() }} {{ o.label.text }}</label>{% endfor %}` writes, without
+    WTForms binding a subfield for each choice."""
+    shared = {clean_key(k): v for k, v in (field.render_kw or {}).items()}
+    html = []
+    for index, choice in enumerate(field._iter_choices_normalized()):
+        option = _RadioOption(field, index, choice)
+        html.append(f"<label>{_radio(stock.RadioInput, option, dict(shared))} "
+                    f"{escape(choice.label or choice.value)}</label>")
+    return Markup("".join(html))
+
+
 class FastLabel(Label):
     """A field's <label>, as WTForms writes it, without `html_params` for the usual `for`."""
 

@@ -23,7 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 from ddsite.deskdirector.models import Ref
 from ddsite.forms import RefsField
 from ddsite.tech.forms import NoteForm, UpdateForm
-from ddsite.widgets import CheckboxList, FastLabel, FastRenderMeta, attributes
+from ddsite.widgets import CheckboxList, FastLabel, FastRenderMeta, attributes, labelled_radios
 
 HOSTILE = '"><script>alert(1)</script>&\'x'
 CHOICES = [SelectChoice("", "Choose…"), SelectChoice("1", "New"), SelectChoice(2, "In <progress>"),
@@ -91,6 +91,36 @@ def test_radio_and_checkbox_options_render_as_wtforms_renders_them(formdata):
         assert str(fast_option()) == str(stock_option())
         assert str(fast_option(aria_describedby="hint")) == str(stock_option(aria_describedby="hint"))
         assert str(fast_option.label) == str(stock_option.label)
+
+
+class Radios(Form):
+    """Radios the way a page may declare them: extra attributes, odd values, no validators."""
+
+    class Meta(FastRenderMeta):
+        pass
+
+    dressed = RadioField("Dressed", render_kw={"class_": "r", "data_x": '"q"', "id": "own"},
+                         validators=[DataRequired()],
+                         choices=[SelectChoice(1, "One"), SelectChoice(HOSTILE, ""),
+                                  SelectChoice(None, Markup("<b>bold</b>"))])
+    plain = RadioField("Plain", choices=[SelectChoice("a", HOSTILE), SelectChoice("b", "B")],
+                       default="b")
+
+
+OPTION_LOOP = "{% for o in f %}<label>{{ o() }} {{ o.label.text }}</label>{% endfor %}"
+
+
+@pytest.mark.parametrize("formdata", [None, DATA, MultiDict([("dressed", HOSTILE)])],
+                         ids=["empty", "submitted", "hostile chosen"])
+def test_labelled_radios_write_what_the_template_loop_over_options_wrote(app, formdata):
+    loop = app.jinja_env.from_string(OPTION_LOOP)
+    with app.test_request_context("/"):
+        note = NoteForm(formdata=formdata)
+        fields = [StockForm(formdata).radio, FastForm(formdata).radio, note.visibility,
+                  *Radios(formdata)]
+        for field in fields:
+            assert str(labelled_radios(field)) == loop.render(f=field), field.name
+    assert "checked" in str(labelled_radios(note.visibility))
 
 
 def test_attributes_are_sorted_cleaned_and_escaped():
