@@ -34,6 +34,15 @@ def note_html(text: str | None) -> Markup:
                             link_rel="noopener noreferrer nofollow",
                             set_tag_attribute_values={"a": {"target": "_blank"}})
         return Markup(cleaned)
+    if "http" not in text:
+        # No link to make (every _URL match starts with "http"): escaping the whole text once
+        # writes what escaping it line by line does, as escaping neither adds nor removes a
+        # line break.
+        return Markup("<br>\n".join(str(escape(text)).splitlines()))
+    return _linked_lines(text)
+
+
+def _linked_lines(text: str) -> Markup:
     return Markup("<br>\n").join(_linkify(line) for line in text.splitlines())
 
 
@@ -65,6 +74,12 @@ def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
                 return "just now"
             count = seconds // size
             return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return _local_date(moment, moment.utcoffset())
+
+
+@functools.lru_cache(maxsize=4096)  # the same notes and tickets come back page after page
+def _local_date(moment: datetime, _offset) -> str:
+    # Keyed by the offset too: equal instants in two zones may fall on two dates.
     return moment.strftime("%-d %b %Y")
 
 

@@ -9,7 +9,17 @@ from flask import flash, get_flashed_messages
 
 from ddsite.conversation import Window
 from ddsite.deskdirector.models import Note, Person, Ref
-from ddsite.rendering import agent_names, badge, ids, joined_names, priority_tone, status_tone, time_tag
+from ddsite.rendering import (
+    _linked_lines,
+    agent_names,
+    badge,
+    ids,
+    joined_names,
+    note_html,
+    priority_tone,
+    status_tone,
+    time_tag,
+)
 
 
 @pytest.mark.parametrize("name, tone", [
@@ -171,3 +181,19 @@ def test_the_conversation_filter_writes_what_the_jinja_macro_wrote(app, name, fl
     assert written[1] == written[3] == written[5]
     if notes and flashes:
         assert "Your reply &lt;b&gt;was&lt;/b&gt; sent." in written[0]
+
+
+@pytest.mark.parametrize("text", [
+    "One line", "Two\nlines", "CR\r\nLF and\rCR", "Odd breaks\x0bvertical\x0cform\x1cfile\x85next"
+    "\u2028line\u2029para", "Trailing break\n", "\n\nLeading breaks", "a < b && \"c\" > 'd'\n<3 <= 4>",
+    "Almost a link: htt://x and www.example.com", "Quotes ' and \" and &amp; already",
+])
+def test_a_note_without_links_is_written_as_the_line_by_line_path_writes_it(text):
+    assert "http" not in text
+    assert str(note_html(text)) == str(_linked_lines(text))
+
+
+def test_a_note_with_a_link_still_gets_it_linked():
+    assert str(note_html("See https://example.com/a?b=1&c=2.\nThanks")) == (
+        'See <a href="https://example.com/a?b=1&amp;c=2" target="_blank" '
+        'rel="noopener noreferrer nofollow">https://example.com/a?b=1&amp;c=2</a>.<br>\nThanks')
