@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput
 
 from .auth import PageError
+from .binding import FastBindMeta
 from .deskdirector.errors import Invalid
 from .deskdirector.models import Ref
 from .widgets import CheckboxList, FastRenderMeta
@@ -106,6 +107,8 @@ class RefField(SelectField):
     """A select over one of DeskDirector's look-up lists; `chosen` is the id as DeskDirector
     wrote it (a number or a string), so it goes back out unchanged."""
 
+    copy_bound = True  # its __init__ only sets `coerce` (see ddsite.binding)
+
     def __init__(self, label=None, validators=None, **kwargs) -> None:
         super().__init__(label, validators, coerce=text_or_none, **kwargs)
 
@@ -129,6 +132,7 @@ class RefsField(SelectMultipleField):
 
     widget = CheckboxList()
     option_widget = CheckboxInput()
+    copy_bound = True  # its __init__ only sets `coerce` (see ddsite.binding)
 
     def __init__(self, label=None, validators=None, **kwargs) -> None:
         super().__init__(label, validators, coerce=str, **kwargs)
@@ -150,9 +154,10 @@ class RefsField(SelectMultipleField):
 
 
 class Form(FlaskForm):
-    """Base of ddsite's forms: fields render through ddsite.widgets (same HTML, less CPU)."""
+    """Base of ddsite's forms: fields are bound by copying (ddsite.binding) and render through
+    ddsite.widgets (the same fields and HTML, less CPU)."""
 
-    class Meta(FastRenderMeta):
+    class Meta(FastBindMeta, FastRenderMeta):
         pass
 
 
