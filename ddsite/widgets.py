@@ -10,6 +10,8 @@ any case this module does not copy (option groups, a `name` passed in), goes to 
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 
 from markupsafe import Markup, escape
@@ -31,7 +33,13 @@ def _name(key: str) -> str:
     return name
 
 
+# Text with none of the characters escaping changes: most values (ids, names, types, choices).
+_NOTHING_TO_ESCAPE = re.compile(r"[^&<>\"']*").fullmatch
+
+
 def _value(value) -> str:
+    if type(value) is str and _NOTHING_TO_ESCAPE(value):
+        return value  # what escaping would give, found without building Markup twice
     # escape() turns '"' into &#34;, but leaves Markup as it is: WTForms then writes &quot;.
     return str(escape(value)).replace('"', "&quot;")
 
@@ -44,9 +52,9 @@ def attributes(values: Mapping) -> str:
     for key in sorted(values):
         value = values[key]
         if value is True:
-            parts.append(_name(key))
+            parts.append(_NAMES.get(key) or _name(key))
         elif value is not False:
-            parts.append(f'{_name(key)}="{_value(value)}"')
+            parts.append(f'{_NAMES.get(key) or _name(key)}="{_value(value)}"')
     return " ".join(parts)
 
 
@@ -107,10 +115,12 @@ def _select(widget, field, kwargs: dict) -> Markup | None:
 
 def option(choice) -> str:
     """One <option> of a select, as WTForms' `Select.render_option` writes it."""
-    value = choice.value
+    value, label = choice.value, choice.label
     if isinstance(value, bool):
         value = str(value)
-    label = escape(choice.label or choice.value)
+    if not choice.render_kw and type(value) in _KEPT_TYPES and type(label) in _KEPT_TYPES:
+        return _plain_option(value, label, bool(choice.selected))
+    label = escape(label or value)
     if choice.render_kw:
         params = {"value": value, **choice.render_kw}
         if choice.selected:
@@ -118,6 +128,17 @@ def option(choice) -> str:
         return f"<option {attributes(params)}>{label}</option>"
     selected = "selected " if choice.selected else ""
     return f'<option {selected}value="{_value(value)}">{label}</option>'
+
+
+# A select's options are DeskDirector's look-up lists, the same on every page: each option is
+# written once (typed: 1 and "1", or Markup and text, are kept apart).
+_KEPT_TYPES = (str, int)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _plain_option(value, label, selected: bool) -> str:
+    label = escape(label or value)
+    return f'<option {"selected " if selected else ""}value="{_value(value)}">{label}</option>'
 
 
 # Stock widgets whose output is copied here (exact types: a subclass may render differently).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     Form,
@@ -15,15 +15,22 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+from wtforms.widgets import CheckboxInput, ListWidget, Select, TextInput
 
 from ddsite.deskdirector.models import Ref
 from ddsite.forms import RefsField
 from ddsite.tech.forms import NoteForm, UpdateForm
-from ddsite.widgets import CheckboxList, FastLabel, FastRenderMeta, attributes, labelled_radios
+from ddsite.widgets import (
+    CheckboxList,
+    FastLabel,
+    FastRenderMeta,
+    attributes,
+    labelled_radios,
+    option,
+)
 
 HOSTILE = '"><script>alert(1)</script>&\'x'
 CHOICES = [SelectChoice("", "Choose…"), SelectChoice("1", "New"), SelectChoice(2, "In <progress>"),
@@ -121,6 +128,22 @@ def test_labelled_radios_write_what_the_template_loop_over_options_wrote(app, fo
         for field in fields:
             assert str(labelled_radios(field)) == loop.render(f=field), field.name
     assert "checked" in str(labelled_radios(note.visibility))
+
+
+@pytest.mark.parametrize("value", ["", "plain", "assignees-0", "Waiting on client", "é ü 日本", "\x00\n\t",
+                                   "&", "<", ">", '"', "'", HOSTILE, Markup('<b>"x"</b>'), 7, None])
+def test_a_value_with_nothing_to_escape_is_written_as_escaping_would_write_it(value):
+    assert attributes({"value": value}) == f'value="{str(escape(value)).replace(chr(34), "&quot;")}"'
+
+
+def test_options_written_once_stay_apart_by_type_and_match_wtforms():
+    cases = [(1, "One"), ("1", "One"), (1.0, "One"), (True, "One"), ("1", Markup("<b>One</b>")),
+             ("1", "<b>One</b>"), ("", ""), (0, ""), (HOSTILE, HOSTILE), (2, 3), ("q", None)]
+    for _ in range(2):  # the second round is served from what the first kept
+        for value, label in cases:
+            for selected in (True, False, 1, 0):
+                choice = Choice(value=value, label=label, selected=selected, render_kw=None)
+                assert option(choice) == str(Select.render_option(choice)), (value, label)
 
 
 def test_attributes_are_sorted_cleaned_and_escaped():
