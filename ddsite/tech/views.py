@@ -10,7 +10,7 @@ from .. import auth, conversation, navigation, sendonce
 from ..forms import page_window, ticket_number
 from ..pages import PageBlueprint
 from ..redirects import local_target
-from . import composer, updates
+from . import composer, rows, updates
 from .forms import VIEW_CHOICES, VIEWS, ConfirmForm, NoteForm, QueueFilterForm, UpdateForm
 
 bp = PageBlueprint("tech", __name__, audience="tech", url_prefix="/tech",
@@ -40,7 +40,8 @@ def queue():
     stale_before = datetime.now(UTC) - timedelta(days=current_app.config["STALE_DAYS"])
     return render_template("tech/queue.html", page=page, filters=filters, view_tabs=tabs,
                            stale_before=stale_before, me=auth.current_user().member_id,
-                           action_form=ConfirmForm(), page_wanted=page_wanted, **chosen)
+                           action_form=ConfirmForm(), page_wanted=page_wanted,
+                           queue_rows=rows.queue_rows, **chosen)
 
 
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
