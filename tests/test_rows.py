@@ -1,4 +1,4 @@
-"""The queue's rows written in Python are the rows the template loop wrote."""
+"""Ticket list rows written in Python are the rows the template loops wrote."""
 
 from __future__ import annotations
 
@@ -10,9 +10,23 @@ import pytest
 from markupsafe import Markup
 
 from ddsite.deskdirector.models import Ref
+from ddsite.portal.rows import ticket_rows
 from ddsite.tech.rows import queue_rows
 
-# The page's loop as it was written in Jinja (the reference).
+# The pages' loops as they were written in Jinja (the references).
+STOCK_PORTAL_LOOP = """\
+  {% for t in page.items %}
+    <tr>
+      <td>#{{ t.id }}</td>
+      <td class="summary"><a href="{{ ticket_url(t.id) }}">{{ t.summary or "(no summary)" }}</a>
+        {% if t.contact and t.contact.id != me %}<br><span class="muted">Raised by {{ t.contact.name }}</span>{% endif %}</td>
+      <td data-label="Status">{{ t.status|badge("status") }}</td>
+      <td data-label="Priority">{{ t.priority|badge("priority") }}</td>
+      <td data-label="Updated">{{ t.last_activity|time_tag }}</td>
+      <td data-label="Assigned to">{{ t.assigned_agents|agent_names }}</td>
+    </tr>
+  {% endfor %}
+"""
 STOCK_LOOP = """\
   {% for t in page.items %}
     {% set stale = not t.is_closed and t.last_activity and t.last_activity < stale_before %}
@@ -100,3 +114,15 @@ def test_queue_rows_write_what_the_template_loop_wrote(app, with_actions, me):
     assert 'class="stale"' in stock
     assert ("Yes, assign #1001" in stock) == (with_actions and me != 201)
     assert "<script>" not in stock and queue_rows([], **shared) == ""
+
+
+@pytest.mark.parametrize("me", [7, 8, None])
+def test_portal_ticket_rows_write_what_the_template_loop_wrote(app, me):
+    def ticket_url(i):
+        return f"/portal/tickets/{i}?ddsid=a&b"
+
+    page = SimpleNamespace(items=TICKETS + [Row(1006, "Mine", contact=Ref(7, HOSTILE))])
+    stock = app.jinja_env.from_string(STOCK_PORTAL_LOOP).render(page=page, ticket_url=ticket_url,
+                                                                 me=me)
+    assert "  " + str(ticket_rows(page.items, ticket_url, me)) == stock
+    assert ("Raised by Olivia" in stock) == (me != 7) and "<script>" not in stock
