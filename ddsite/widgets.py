@@ -172,8 +172,21 @@ class CheckboxList:
         kwargs.setdefault("id", field.id)
         # Each box gets what a WTForms subfield would: the field's render_kw, then its flags.
         shared = {clean_key(k): v for k, v in (field.render_kw or {}).items()}
+        flags = vars(field.flags)
+        # Usually nothing is shared and no flag applies: then each box's attributes are known
+        # (checked, id, name, type, value: already in html_params' order) and written directly.
+        plain = not shared and not any(f in flags for f in stock.CheckboxInput.validation_attrs)
+        name = _value(field.name)
         html = [f"<ul {attributes(kwargs)}>"]
         for index, choice in enumerate(field._iter_choices_normalized()):
+            label = escape(choice.label or choice.value)
+            if plain:
+                box_id = _value(f"{field.id}-{index}")
+                checked = "checked " if choice.selected else ""
+                html.append(f'<li><input {checked}id="{box_id}" name="{name}" type="checkbox" '
+                            f'value="{_value(str(choice.value))}"> '
+                            f'<label for="{box_id}">{label}</label></li>')
+                continue
             box = dict(shared)
             if choice.selected:
                 box.setdefault("checked", True)
@@ -183,7 +196,6 @@ class CheckboxList:
             box.setdefault("value", str(choice.value))
             _add_flags(stock.CheckboxInput, field, box, call=True)
             box["name"] = field.name
-            label = escape(choice.label or choice.value)
             html.append(f"<li><input {attributes(box)}> "
                         f"<label {attributes({'for': box_id})}>{label}</label></li>")
         html.append("</ul>")

@@ -54,6 +54,8 @@ class Fields:
                        choices=[SelectChoice("internal", "Internal <note>"),
                                 SelectChoice("public", HOSTILE)])
     boxes = RefsField("Agents", choices=CHOICES[1:4], render_kw={"data_kind": "agent"})
+    plain_boxes = RefsField("Plain", choices=CHOICES)
+    required_boxes = RefsField("Required", choices=CHOICES[1:4], validators=[DataRequired()])
 
 
 class StockForm(Fields, Form):
@@ -63,6 +65,11 @@ class StockForm(Fields, Form):
 class StockBoxes(Form):
     boxes = SelectMultipleField("Agents", choices=CHOICES[1:4], render_kw={"data_kind": "agent"},
                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    plain_boxes = SelectMultipleField("Plain", choices=CHOICES, widget=ListWidget(prefix_label=False),
+                                      option_widget=CheckboxInput())
+    required_boxes = SelectMultipleField("Required", choices=CHOICES[1:4], validators=[DataRequired()],
+                                         widget=ListWidget(prefix_label=False),
+                                         option_widget=CheckboxInput())
 
 
 class FastForm(Fields, Form):
@@ -74,7 +81,8 @@ class FastForm(Fields, Form):
 
 DATA = MultiDict([("text", HOSTILE), ("search", 'a"b'), ("hidden", "<x>"), ("body", "line\n<b>"),
                   ("pick", HOSTILE), ("pick_none", "9"), ("grouped", "6"), ("many", "1"),
-                  ("many", HOSTILE), ("radio", "public"), ("boxes", "2"), ("boxes", HOSTILE)])
+                  ("many", HOSTILE), ("radio", "public"), ("boxes", "2"), ("boxes", HOSTILE),
+                  ("plain_boxes", HOSTILE), ("plain_boxes", "True"), ("required_boxes", "1")])
 RENDER_KW = [{}, {"aria_invalid": "true", "aria_describedby": "x-errors"},
              {"aria_invalid": False, "aria_describedby": False}, {"class_": "a b", "data_x_y": 'q"'},
              {"id": False}, {"id": "other", "value": "<v>"}, {"readonly": True, "title": Markup('m"k')},
@@ -86,7 +94,7 @@ RENDER_KW = [{}, {"aria_invalid": "true", "aria_describedby": "x-errors"},
 @pytest.mark.parametrize("name", [n for n in vars(Fields) if not n.startswith("_")])
 def test_every_field_renders_as_wtforms_renders_it(name, kwargs, formdata):
     stock, fast = StockForm(formdata), FastForm(formdata)
-    reference = StockBoxes(formdata).boxes if name == "boxes" else stock[name]
+    reference = StockBoxes(formdata)[name] if name.endswith("boxes") else stock[name]
     assert str(fast[name](**kwargs)) == str(reference(**kwargs))
     assert str(fast[name].label) == str(stock[name].label)
 
