@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 from markupsafe import Markup
 
-from ddsite.deskdirector.models import Ref
-from ddsite.portal.rows import ticket_rows
+from ddsite.deskdirector.models import NotePreview, Person, Ref
+from ddsite.portal.rows import open_rows, recent_rows, ticket_rows
 from ddsite.tech.rows import queue_rows
 
 # The pages' loops as they were written in Jinja (the references).
@@ -26,6 +26,21 @@ STOCK_PORTAL_LOOP = """\
       <td data-label="Assigned to">{{ t.assigned_agents|agent_names }}</td>
     </tr>
   {% endfor %}
+"""
+STOCK_HOME_OPEN = """\
+      {% for t in open.items %}
+      <li><div class="line"><a href="{{ ticket_url(t.id) }}">#{{ t.id }} {{ t.summary or "(no summary)" }}</a>
+        {{ t.status|badge("status") }}</div>
+        <p class="preview">Updated {{ t.last_activity|time_tag }}</p></li>
+      {% endfor %}
+"""
+STOCK_HOME_RECENT = """\
+      {% for t in recent.items %}
+      <li><div class="line"><a href="{{ ticket_url(t.id) }}">#{{ t.id }} {{ t.summary or "(no summary)" }}</a>
+        <span class="muted">{{ t.last_activity|time_tag }}</span></div>
+        {% if t.latest_note %}<p class="preview">{{ t.latest_note.created_by.name if t.latest_note.created_by else "Someone" }}: {{ t.latest_note.preview|truncate(120) }}</p>
+        {% else %}<p class="preview">{{ t.status.name if t.status else "" }}</p>{% endif %}</li>
+      {% endfor %}
 """
 STOCK_LOOP = """\
   {% for t in page.items %}
@@ -126,3 +141,26 @@ def test_portal_ticket_rows_write_what_the_template_loop_wrote(app, me):
                                                                  me=me)
     assert "  " + str(ticket_rows(page.items, ticket_url, me)) == stock
     assert ("Raised by Olivia" in stock) == (me != 7) and "<script>" not in stock
+
+
+def test_portal_home_lists_write_what_the_template_loops_wrote(app):
+    def ticket_url(i):
+        return f"/portal/tickets/{i}?ddsid=a&b"
+
+    def note(preview, author):
+        return NotePreview(id=1, preview=preview, created_on=NOW, created_by=author)
+
+    notes = [note("Short", Person(1, "Sam <Agent>", "Member")), note(HOSTILE * 9, None),
+             note("word " * 30, Person(2, "", "Contact")), note("x" * 124, Person(3, "Al")),
+             note("", Person(4, "Empty"))]
+    items = []
+    for ticket, latest in zip(TICKETS + TICKETS, notes + [None] * 5, strict=True):
+        items.append(SimpleNamespace(**vars(ticket), latest_note=latest))
+    page = SimpleNamespace(items=items)
+    with app.test_request_context("/portal/"):
+        for stock_loop, write in ((STOCK_HOME_OPEN, open_rows), (STOCK_HOME_RECENT, recent_rows)):
+            stock = app.jinja_env.from_string(stock_loop).render(open=page, recent=page,
+                                                                 ticket_url=ticket_url)
+            assert "      " + str(write(items, ticket_url)) == stock
+            assert "<script>" not in stock
+    assert "..." in stock and "Someone:" in stock

@@ -28,7 +28,8 @@ def home():
     lists = api.parallel(
         open=lambda: api.portal.tickets(status="open", sort="activity", take=HOME_ROWS),
         recent=lambda: api.portal.tickets(status="any", sort="activity", take=HOME_ROWS))
-    return render_template("portal/home.html", user=auth.current_user(), **lists)
+    return render_template("portal/home.html", user=auth.current_user(), open_rows=rows.open_rows,
+                           recent_rows=rows.recent_rows, **lists)
 
 
 @bp.get("/tickets")
