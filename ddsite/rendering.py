@@ -12,7 +12,7 @@ import nh3
 from flask import get_flashed_messages
 from markupsafe import Markup, escape
 
-from . import form_html
+from . import form_html, page_parts
 from .widgets import labelled_radios
 
 # What a note from DeskDirector may keep; everything else (scripts, handlers, styles) is dropped.
@@ -222,4 +222,5 @@ FILTERS = {"note_html": note_html, "relative_time": relative_time, "exact_time":
            "iso_time": iso_time, "status_tone": status_tone, "priority_tone": priority_tone,
            "time_tag": time_tag, "badge": badge, "agent_names": agent_names, "ids": ids,
            "joined_names": joined_names, "conversation": conversation,
-           "labelled_radios": labelled_radios, **form_html.FILTERS}
+           "labelled_radios": labelled_radios, **form_html.FILTERS,
+           **page_parts.FILTERS}
