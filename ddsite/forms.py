@@ -8,6 +8,8 @@ from collections.abc import Mapping
 
 from flask import current_app, request
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import (
     HiddenField,
@@ -25,7 +27,7 @@ from .auth import PageError
 from .binding import FastBindMeta
 from .deskdirector.errors import Invalid
 from .deskdirector.models import Ref
-from .widgets import CheckboxList, FastRenderMeta
+from .widgets import CheckboxList, FastRenderMeta, attributes
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # Text is letters, digits, punctuation, spaces and line breaks; no other control characters.
@@ -189,6 +191,13 @@ def page_window(page_number: int) -> tuple[int, int]:
     """(skip, take) for a 1-based page number."""
     size = current_app.config["PAGE_SIZE"]
     return (page_number - 1) * size, size
+
+
+def csrf_input() -> Markup:
+    """This request's CSRF token as the hidden input a form's `csrf_token(id=False)` writes, for
+    pages that show many small forms (the queue's quick actions) without building one."""
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    return Markup(f"<input {attributes({'name': name, 'type': 'hidden', 'value': generate_csrf()})}>")
 
 
 class OnceForm(Form):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from .. import auth, conversation, navigation, sendonce
-from ..forms import page_window, ticket_number
+from ..forms import csrf_input, page_window, ticket_number
 from ..pages import PageBlueprint
 from ..redirects import local_target
 from . import composer, rows, updates
@@ -40,7 +40,7 @@ def queue():
     stale_before = datetime.now(UTC) - timedelta(days=current_app.config["STALE_DAYS"])
     return render_template("tech/queue.html", page=page, filters=filters, view_tabs=tabs,
                            stale_before=stale_before, me=auth.current_user().member_id,
-                           action_form=ConfirmForm(), page_wanted=page_wanted,
+                           csrf_input=csrf_input(), page_wanted=page_wanted,
                            queue_rows=rows.queue_rows, **chosen)
 
 
