@@ -8,6 +8,8 @@ a queue page called it three times a row, a third of its template time.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import Flask, current_app, g, url_for
 from flask.globals import _cv_request
 
@@ -31,6 +33,7 @@ def init_app(app: Flask) -> None:
     """Give templates `asset_url`, `url_for` (as `page_url`) and `url_maker`, with what they
     remember per app."""
     app.extensions["ddsite_asset_urls"] = {}
+    app.extensions["ddsite_head_urls"] = {}
     app.extensions["ddsite_page_urls"] = {}
     app.extensions["ddsite_digit_paths"] = {}  # (endpoint, names) → writes plain digits?
     app.jinja_env.globals.update(asset_url=asset_url, url_for=page_url, url_maker=UrlMaker)
@@ -58,6 +61,36 @@ def asset_url(endpoint: str, **values) -> str:
     return url
 
 
+class HeadUrls(NamedTuple):
+    """The files every page's <head> links to."""
+
+    icon: str
+    stylesheet: str
+    brand: str
+    script: str
+
+
+def head_urls() -> HeadUrls:
+    """The base template's icon, stylesheets and script (as `asset_url` writes them), kept
+    together per app and script root, so a page asks once rather than four times."""
+    context = _cv_request.get(None)
+    if context is None or context.app.debug:
+        return _head_urls()
+    known = context.app.extensions["ddsite_head_urls"]
+    urls = known.get(context.request.script_root)
+    if urls is None:
+        urls = _head_urls()
+        if len(known) < _KEPT:
+            known[context.request.script_root] = urls
+    return urls
+
+
+def _head_urls() -> HeadUrls:
+    return HeadUrls(asset_url("static", filename="favicon.svg"),
+                    asset_url("static", filename="ddsite.css"), asset_url("brand_css"),
+                    asset_url("static", filename="ddsite.js"))
+
+
 def page_url(endpoint: str, **values) -> str:
     """`url_for`, remembered for a page of this site while the session handle stays out of URLs.
 
@@ -72,13 +105,14 @@ def page_url(endpoint: str, **values) -> str:
     if (context is None or endpoint[:1] == "." or endpoint in SESSIONLESS_ENDPOINTS
             or not _urls_fixed(context.app) or g.get("session_in_url")):
         return url_for(endpoint, **values)
-    items = sorted(values.items())
-    for name, value in items:
-        if type(value) not in _PLAIN or name[:1] == "_":
-            return url_for(endpoint, **values)
-    # The type too: True and 1 are equal keys but are written differently.
-    key = (context.request.script_root, endpoint,
-           *((name, type(value), value) for name, value in items))
+    key: tuple = (context.request.script_root, endpoint)
+    if values:
+        items = sorted(values.items())
+        for name, value in items:
+            if type(value) not in _PLAIN or name[:1] == "_":
+                return url_for(endpoint, **values)
+        # The types too: True and 1 are equal keys but are written differently.
+        key = (*key, *items, *[type(value) for _, value in items])
     known = context.app.extensions["ddsite_page_urls"]
     url = known.get(key)
     if url is None:

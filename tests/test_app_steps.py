@@ -64,3 +64,14 @@ def test_a_get_without_a_body_is_not_read(app, client):
     response = client.get("/healthz", environ_overrides={"wsgi.input": Untouchable(),
                                                          "wsgi.input_terminated": True})
     assert response.status_code == 200
+
+
+def test_templates_see_the_globals_and_keep_their_own_to_themselves(app):
+    env = app.jinja_env
+    env.globals["shout"] = str.upper
+    with app.test_request_context("/"):
+        own = env.from_string("{{ shout(word) }} {{ mark }} {{ url_for('tech.home') }}",
+                              globals={"mark": "!"})
+        assert own.render(word="hi") == "HI ! /tech/"
+        assert "mark" not in env.globals
+        assert env.from_string("{{ mark is defined }}").render() == "False"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import g, session, url_for
 
-from ddsite.page_urls import UrlMaker, asset_url, page_url
+from ddsite.page_urls import UrlMaker, asset_url, head_urls, page_url
 
 IDS = [1, 7, 42, 1001, 918273645546372819, 10**30]
 
@@ -108,7 +108,7 @@ def test_what_page_urls_leave_to_url_for(app):
         assert page_url("tech.queue", page=True) == url_for("tech.queue", page=True)
         assert page_url("tech.queue", page=1) == "/tech/queue?page=1"
         assert page_url(".home") == url_for(".home")
-        assert list(app.extensions["ddsite_page_urls"]) == [("", "tech.queue", ("page", int, 1))]
+        assert list(app.extensions["ddsite_page_urls"].values()) == ["/tech/queue?page=1"]
 
 
 def test_a_blueprints_own_url_processor_turns_remembering_off(app):
@@ -132,3 +132,17 @@ def test_before_the_first_request_nothing_is_remembered(app):
     with app.test_request_context("/tech/"):
         assert page_url("tech.home") == "/tech/"
     assert app.extensions["ddsite_page_urls"] == {}
+
+
+@pytest.mark.parametrize("script_root", ["", "/support"])
+def test_head_urls_are_the_four_asset_urls_kept_together(app, script_root):
+    with app.test_request_context("/tech/", base_url=f"http://localhost{script_root}"):
+        head = head_urls()
+        assert head == (asset_url("static", filename="favicon.svg"),
+                        asset_url("static", filename="ddsite.css"), asset_url("brand_css"),
+                        asset_url("static", filename="ddsite.js"))
+        assert head.stylesheet.startswith(f"{script_root}/static/ddsite.css?v=")
+        assert head_urls() is head  # the second page: nothing built
+    app.debug = True  # files change, and their fingerprints with them: built every time
+    with app.test_request_context("/tech/"):
+        assert head_urls() is not head_urls()
