@@ -134,9 +134,10 @@ def _urls_fixed(app: Flask) -> bool:
         return False
     fixed = app.extensions.get("ddsite_urls_fixed")
     if fixed is None:
-        # A rule on another host or subdomain is written with the request's host.
+        # A rule on another host or subdomain is written with the request's host, and with
+        # subdomain matching the request's own subdomain decides which that is.
         fixed = app.extensions["ddsite_urls_fixed"] = (
-            not app.url_map.host_matching
+            not app.url_map.host_matching and not app.subdomain_matching
             and all(not rule.subdomain and not rule.host for rule in app.url_map.iter_rules())
             and all(name is None and set(functions) <= _OWN_URL_DEFAULTS
                     for name, functions in app.url_default_functions.items() if functions))
