@@ -8,6 +8,8 @@ from collections.abc import Mapping
 
 from flask import current_app, request
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import (
     HiddenField,
@@ -22,9 +24,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput
 
 from .auth import PageError
+from .binding import FastBindMeta
 from .deskdirector.errors import Invalid
 from .deskdirector.models import Ref
-from .widgets import CheckboxList, FastRenderMeta
+from .widgets import CheckboxList, FastRenderMeta, attributes
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # Text is letters, digits, punctuation, spaces and line breaks; no other control characters.
@@ -111,6 +114,8 @@ class RefField(SelectField):
     """A select over one of DeskDirector's look-up lists; `chosen` is the id as DeskDirector
     wrote it (a number or a string), so it goes back out unchanged."""
 
+    copy_bound = True  # its __init__ only sets `coerce` (see ddsite.binding)
+
     def __init__(self, label=None, validators=None, **kwargs) -> None:
         super().__init__(label, validators, coerce=text_or_none, **kwargs)
 
@@ -134,6 +139,7 @@ class RefsField(SelectMultipleField):
 
     widget = CheckboxList()
     option_widget = CheckboxInput()
+    copy_bound = True  # its __init__ only sets `coerce` (see ddsite.binding)
 
     def __init__(self, label=None, validators=None, **kwargs) -> None:
         super().__init__(label, validators, coerce=str, **kwargs)
@@ -155,9 +161,10 @@ class RefsField(SelectMultipleField):
 
 
 class Form(FlaskForm):
-    """Base of ddsite's forms: fields render through ddsite.widgets (same HTML, less CPU)."""
+    """Base of ddsite's forms: fields are bound by copying (ddsite.binding) and render through
+    ddsite.widgets (the same fields and HTML, less CPU)."""
 
-    class Meta(FastRenderMeta):
+    class Meta(FastBindMeta, FastRenderMeta):
         pass
 
 
@@ -189,6 +196,13 @@ def page_window(page_number: int) -> tuple[int, int]:
     """(skip, take) for a 1-based page number."""
     size = current_app.config["PAGE_SIZE"]
     return (page_number - 1) * size, size
+
+
+def csrf_input() -> Markup:
+    """This request's CSRF token as the hidden input a form's `csrf_token(id=False)` writes, for
+    pages that show many small forms (the queue's quick actions) without building one."""
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    return Markup(f"<input {attributes({'name': name, 'type': 'hidden', 'value': generate_csrf()})}>")
 
 
 class OnceForm(Form):

@@ -7,6 +7,7 @@ the command with its message; the workers are forked from that master and share 
 from __future__ import annotations
 
 import atexit
+import gc
 import glob
 import math
 import os
@@ -30,6 +31,17 @@ def worker_timeout(config: dict[str, Any]) -> int:
     DeskDirector read a page can make (every GET attempt timing out), plus a margin."""
     one_call = config["CONNECT_TIMEOUT"] + config["READ_TIMEOUT"]
     return math.ceil(one_call * (1 + config["GET_RETRIES"])) + 10
+
+
+def freeze_startup_objects() -> None:
+    """Put everything built so far (modules, the app, its settings) out of the garbage
+    collector's reach: it all lives as long as the process.
+
+    The collector's full passes, every few pages once a page reads a ticket, walked all of it
+    each time: about a millisecond of CPU per agent ticket page, a sixth of its whole cost.
+    Frozen before gunicorn forks, those objects' memory also stays shared between workers.
+    """
+    gc.freeze()
 
 
 def prepare_metrics_folder() -> None:
@@ -65,6 +77,7 @@ def serve(bind: str, workers: int | None, threads: int) -> int:
     # Raises ConfigError with its message before anything is forked. The pools for DeskDirector
     # calls are sized from the threads that will really run.
     app = create_app({"SERVER_THREADS": threads})
+    freeze_startup_objects()
 
     class RedactingLogger(Logger):
         """gunicorn's logger with the token-redacting filter on its access and error logs."""

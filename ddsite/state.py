@@ -51,12 +51,12 @@ class State:
         self.lookups = LookupCache(store, ttl=config["LOOKUP_TTL"],
                                    background=self.transport.executor, claim=claim)
         # Each agent's queue counts: the same cache, a shorter life, dropped by their changes.
-        # Never refreshed in the background: a miss costs no wait (its reads run beside the
-        # page's own), and reads with an agent's token stay within their requests.
+        # Never refreshed in the background (no claim, no pool): a miss costs no wait (its
+        # reads run beside the page's own), and reads with an agent's token stay within their
+        # requests.
         self.queue_counts = LookupCache(
-            store, ttl=config["QUEUE_COUNTS_TTL"], background=self.transport.executor,
-            claim=claim, kinds=QUEUE_COUNTS, invalidates=QUEUE_COUNTS_INVALIDATED_BY,
-            refresh_ahead=0)
+            store, ttl=config["QUEUE_COUNTS_TTL"], kinds=QUEUE_COUNTS,
+            invalidates=QUEUE_COUNTS_INVALIDATED_BY)
         self._jwt_keys_path = config["JWT_PUBLIC_KEYS"]
         self._jwt_keys: list | None = None
         self._auto_keys = config["JWT_KEYS"] == "auto"

@@ -10,6 +10,8 @@ any case this module does not copy (option groups, a `name` passed in), goes to 
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 
 from markupsafe import Markup, escape
@@ -31,7 +33,13 @@ def _name(key: str) -> str:
     return name
 
 
+# Text with none of the characters escaping changes: most values (ids, names, types, choices).
+_NOTHING_TO_ESCAPE = re.compile(r"[^&<>\"']*").fullmatch
+
+
 def _value(value) -> str:
+    if type(value) is str and _NOTHING_TO_ESCAPE(value):
+        return value  # what escaping would give, found without building Markup twice
     # escape() turns '"' into &#34;, but leaves Markup as it is: WTForms then writes &quot;.
     return str(escape(value)).replace('"', "&quot;")
 
@@ -44,9 +52,9 @@ def attributes(values: Mapping) -> str:
     for key in sorted(values):
         value = values[key]
         if value is True:
-            parts.append(_name(key))
+            parts.append(_NAMES.get(key) or _name(key))
         elif value is not False:
-            parts.append(f'{_name(key)}="{_value(value)}"')
+            parts.append(f'{_NAMES.get(key) or _name(key)}="{_value(value)}"')
     return " ".join(parts)
 
 
@@ -107,10 +115,12 @@ def _select(widget, field, kwargs: dict) -> Markup | None:
 
 def option(choice) -> str:
     """One <option> of a select, as WTForms' `Select.render_option` writes it."""
-    value = choice.value
+    value, label = choice.value, choice.label
     if isinstance(value, bool):
         value = str(value)
-    label = escape(choice.label or choice.value)
+    if not choice.render_kw and type(value) in _KEPT_TYPES and type(label) in _KEPT_TYPES:
+        return _plain_option(value, label, bool(choice.selected))
+    label = escape(label or value)
     if choice.render_kw:
         params = {"value": value, **choice.render_kw}
         if choice.selected:
@@ -118,6 +128,17 @@ def option(choice) -> str:
         return f"<option {attributes(params)}>{label}</option>"
     selected = "selected " if choice.selected else ""
     return f'<option {selected}value="{_value(value)}">{label}</option>'
+
+
+# A select's options are DeskDirector's look-up lists, the same on every page: each option is
+# written once (typed: 1 and "1", or Markup and text, are kept apart).
+_KEPT_TYPES = (str, int)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _plain_option(value, label, selected: bool) -> str:
+    label = escape(label or value)
+    return f'<option {"selected " if selected else ""}value="{_value(value)}">{label}</option>'
 
 
 # Stock widgets whose output is copied here (exact types: a subclass may render differently).
@@ -151,8 +172,21 @@ class CheckboxList:
         kwargs.setdefault("id", field.id)
         # Each box gets what a WTForms subfield would: the field's render_kw, then its flags.
         shared = {clean_key(k): v for k, v in (field.render_kw or {}).items()}
+        flags = vars(field.flags)
+        # Usually nothing is shared and no flag applies: then each box's attributes are known
+        # (checked, id, name, type, value: already in html_params' order) and written directly.
+        plain = not shared and not any(f in flags for f in stock.CheckboxInput.validation_attrs)
+        name = _value(field.name)
         html = [f"<ul {attributes(kwargs)}>"]
         for index, choice in enumerate(field._iter_choices_normalized()):
+            label = escape(choice.label or choice.value)
+            if plain:
+                box_id = _value(f"{field.id}-{index}")
+                checked = "checked " if choice.selected else ""
+                html.append(f'<li><input {checked}id="{box_id}" name="{name}" type="checkbox" '
+                            f'value="{_value(str(choice.value))}"> '
+                            f'<label for="{box_id}">{label}</label></li>')
+                continue
             box = dict(shared)
             if choice.selected:
                 box.setdefault("checked", True)
@@ -162,11 +196,36 @@ class CheckboxList:
             box.setdefault("value", str(choice.value))
             _add_flags(stock.CheckboxInput, field, box, call=True)
             box["name"] = field.name
-            label = escape(choice.label or choice.value)
             html.append(f"<li><input {attributes(box)}> "
                         f"<label {attributes({'for': box_id})}>{label}</label></li>")
         html.append("</ul>")
         return Markup("".join(html))
+
+
+class _RadioOption:
+    """What a RadioField's option subfield shows its widget, without binding a field for it."""
+
+    __slots__ = ("id", "name", "checked", "flags", "value")
+
+    def __init__(self, field, index: int, choice) -> None:
+        self.id, self.name, self.flags = f"{field.id}-{index}", field.name, field.flags
+        self.checked, self.value = choice.selected, str(choice.value)
+
+    def _value(self) -> str:
+        return self.value
+
+
+def labelled_radios(field) -> Markup:
+    """Each radio button of a RadioField inside its own <label>, followed by its text: what
+    `{% for o in field %}<label>{{ o() }} {{ o.label.text }}</label>{% endfor %}` writes, without
+    WTForms binding a subfield for each choice."""
+    shared = {clean_key(k): v for k, v in (field.render_kw or {}).items()}
+    html = []
+    for index, choice in enumerate(field._iter_choices_normalized()):
+        option = _RadioOption(field, index, choice)
+        html.append(f"<label>{_radio(stock.RadioInput, option, dict(shared))} "
+                    f"{escape(choice.label or choice.value)}</label>")
+    return Markup("".join(html))
 
 
 class FastLabel(Label):

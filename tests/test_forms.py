@@ -11,6 +11,9 @@ import pytest
 import responses
 from werkzeug.serving import make_server
 
+from ddsite.forms import csrf_input
+from ddsite.tech.forms import ConfirmForm
+
 from .conftest import HOST, sign_in
 
 TICKETS = HOST + "/api/v4/portal/tickets"
@@ -114,3 +117,13 @@ def test_chunked_body_over_the_limit_is_refused_not_cut_short(app, live_site):
 def test_chunked_body_within_the_limit_is_read(live_site):
     status, text = _post_chunked(live_site, b"note=hello")
     assert status == 400 and "opens from a menu item in DeskDirector" in text  # read, then no session
+
+
+@pytest.mark.parametrize("field_name", [None, "token_x"])
+def test_the_bare_csrf_input_is_what_a_forms_csrf_field_writes(app, field_name):
+    if field_name:
+        app.config["WTF_CSRF_FIELD_NAME"] = field_name
+    with app.test_request_context("/tech/queue"):
+        bare = csrf_input()
+        assert str(bare) == str(ConfirmForm()[field_name or "csrf_token"](id=False))
+        assert f'name="{field_name or "csrf_token"}" type="hidden" value="' in bare

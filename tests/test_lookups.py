@@ -49,6 +49,43 @@ def test_the_agent_ticket_page_reads_look_ups_once_then_only_the_ticket(client, 
     assert [calls_to(dd, p) for p in ("/statuses", "/priorities", "/agents")] == [1, 1, 1]
 
 
+def test_cached_look_ups_are_read_on_the_pages_own_thread_and_only_misses_fan_out(app, dd):
+    state = app.extensions["ddsite"]
+    api = state.client(HOST, make_token("acme~m~2"))
+    tech_upstream(dd)
+    fanned_out = []
+    submit = state.transport.executor().submit
+
+    def counted_submit(call, *args):
+        fanned_out.append(call)
+        return submit(call, *args)
+
+    state.transport.executor().submit = counted_submit
+    first = api.tech.ticket_with_choices(1005)
+    assert len(fanned_out) == 3  # the three look-ups, beside the ticket
+    fanned_out.clear()
+    again = api.tech.ticket_with_choices(1005)
+    assert fanned_out == [] and again == first  # the ticket alone, on this thread
+    assert [calls_to(dd, p) for p in ("/tickets/1005", "/statuses", "/agents")] == [2, 1, 1]
+    dd.add(responses.PATCH, TECH + "/tickets/1005", json={"id": 1005})
+    api.call("tech.update_ticket", ticket_id=1005, json={"status": {"id": 1}})
+    api.tech.ticket_with_choices(1005)  # the change dropped the lists: they fan out again
+    assert len(fanned_out) == 3 and calls_to(dd, "/statuses") == 2
+
+
+def test_a_read_that_fans_out_itself_is_not_taken_for_a_cached_one(app, dd):
+    api = app.extensions["ddsite"].client(HOST, make_token("acme~m~2"))
+    dd.add(responses.GET, TECH + "/priorities", json=[{"id": 1, "name": "Low"}])
+    dd.add(responses.GET, TECH + "/agents", json=[{"id": 2, "name": "Sam Agent"}])
+    api.tech.priorities()
+    got = api.parallel(
+        nested=lambda: api.parallel(agents=api.tech.agents, priorities=api.tech.priorities),
+        priorities=api.tech.priorities)
+    assert [ref.name for ref in got["nested"]["agents"]] == ["Sam Agent"]
+    assert [ref.name for ref in got["priorities"]] == ["Low"]
+    assert [calls_to(dd, p) for p in ("/agents", "/priorities")] == [1, 1]
+
+
 def test_agents_of_one_instance_share_the_lists(app, dd):
     first, second = app.test_client(), app.test_client()
     sign_in(first, dd, "tech")
@@ -135,6 +172,24 @@ def test_lists_are_kept_per_instance(cache):
 def test_a_contact_without_a_known_id_gets_nothing_cached(cache):
     cache.get(HOST, "portal.request_types", None, lambda: ["first"])
     assert cache.get(HOST, "portal.request_types", None, lambda: ["second"]) == ["second"]
+
+
+def test_without_a_claim_and_a_pool_a_list_is_read_again_only_once_expired(app):
+    store = app.extensions["ddsite"].store
+    cache = LookupCache(store, ttl=60, clock=Clock())
+    fetched = []
+
+    def fetch():
+        fetched.append(1)
+        return [len(fetched)]
+
+    assert cache.get(HOST, "tech.statuses", None, fetch) == [1]
+    cache._clock.now += 59  # deep into its last fifth: no refresh starts, nothing is claimed
+    assert cache.get(HOST, "tech.statuses", None, fetch) == [1] and fetched == [1]
+    cache._clock.now += 2
+    assert cache.get(HOST, "tech.statuses", None, fetch) == [2]
+    with pytest.raises(ValueError, match="both a claim and a background pool"):
+        LookupCache(store, ttl=60, claim=lambda *_: True)
 
 
 def test_zero_seconds_keeps_nothing(app, background):
@@ -232,6 +287,24 @@ def test_near_its_end_the_old_list_is_served_while_one_refresh_runs(cache, backg
     assert upstream.reads == 2
     cache._clock.now += 20  # the old copy would have expired; the refreshed one lives on
     assert cache.get(HOST, "tech.agents", None, upstream.at_once) == ["new"]
+    assert upstream.reads == 2
+
+
+def test_a_list_answered_from_the_cache_alone_is_refreshed_near_its_end_too(cache, background):
+    from ddsite.deskdirector.lookups import NOT_KEPT
+
+    upstream = Upstream(["old"], ["new"])
+    assert cache.kept(HOST, "tech.agents", None, upstream.at_once) is NOT_KEPT  # never reads
+    assert upstream.reads == 0
+    assert cache.get(HOST, "tech.agents", None, upstream.at_once) == ["old"]
+    cache._clock.now += 50  # into the last fifth of its 60 s
+    assert cache.kept(HOST, "tech.agents", None, upstream.held) == ["old"]
+    assert upstream.started.wait(10)
+    upstream.go_on.set()
+    background.shutdown(wait=True)
+    assert cache.kept(HOST, "tech.agents", None, upstream.at_once) == ["new"]
+    cache._clock.now += 61
+    assert cache.kept(HOST, "tech.agents", None, upstream.at_once) is NOT_KEPT
     assert upstream.reads == 2
 
 
@@ -410,8 +483,7 @@ def test_an_agent_not_yet_known_gets_no_counts_kept(app, dd):
 
 
 def test_a_change_wins_over_a_count_read_under_way(cache):
-    counts = LookupCache(cache.store, ttl=60, clock=Clock(), claim=lambda *_: False,
-                         background=lambda: None, kinds={"tech.ticket_count": "per user"},
+    counts = LookupCache(cache.store, ttl=60, clock=Clock(), kinds={"tech.ticket_count": "per user"},
                          invalidates={"tech.update_ticket": ("tech.ticket_count",)})
 
     def read_while_the_agent_changes_a_ticket():

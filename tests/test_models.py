@@ -12,6 +12,7 @@ from ddsite.deskdirector.models import (
     Note,
     Notes,
     Page,
+    Ref,
     Ticket,
     TicketSummary,
     User,
@@ -197,3 +198,20 @@ def test_contacts_lose_internal_notes_in_either_dialect_before_counting():
 def test_notes_are_in_time_order_whatever_shape_their_times_take(times, order):
     notes = Notes.parse([{"id": n, "createdOn": t} for n, t in enumerate(times, 1)])
     assert [note.id for note in notes] == order
+
+
+def test_a_plain_reference_is_made_once_and_keeps_how_its_id_was_written():
+    from ddsite.deskdirector import models
+
+    first = Ref.parse({"id": 21, "name": "High"})
+    assert Ref.parse({"id": 21, "name": "High"}) is first  # the same row in every list
+    as_text = Ref.parse({"id": "21", "name": "High"})
+    assert as_text == first and as_text.id.wire == "21" and first.id.wire == 21
+    assert Ref.parse({"id": 21.0, "name": "High"}) == Ref(id=None, name="High")  # as before
+    assert Ref.parse({"id": True, "name": "High"}) == Ref(id=None, name="High")
+    assert Ref.parse({"id": [21], "name": "High"}) == Ref(id=None, name="High")  # no crash
+    assert Ref.parse({"id": 21, "name": None}) == Ref(id=21, name="")
+    assert Ref.parse({"id": None, "name": ""}) is None
+    for number in range(models._REFS_KEPT + 5):  # the memory stays bounded
+        Ref.parse({"id": number, "name": "Agent"})
+    assert len(models._REFS) <= models._REFS_KEPT

@@ -96,6 +96,54 @@ def test_rotation_signs_with_a_new_kid_and_old_tokens_still_work(sandbox, api):
         assert response.status_code == 200
 
 
+def test_a_token_already_accepted_is_refused_once_expired_or_its_key_retired(sandbox, api,
+                                                                              monkeypatch):
+    # Tokens are remembered once verified; the memory must not outlive the token or its key.
+    import time
+
+    from ddsite.sandbox.tokens import KEYS_KEPT
+
+    tokens = sandbox.extensions["sandbox"]["tokens"]
+    short, long = tokens.mint("c", 101, 60), tokens.mint("c", 101)
+
+    def status(token: str) -> int:
+        return api.get("/api/v2/user/client",
+                       headers={"Authorization": f"DdAccessToken {token}"}).status_code
+
+    assert status(short) == status(short) == status(long) == 200
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 61)
+    assert status(short) == 401 and status(long) == 200
+    monkeypatch.setattr(time, "time", real_time)
+    for _ in range(KEYS_KEPT - 1):
+        tokens.rotate()
+    assert status(long) == 200  # its key is still kept
+    tokens.rotate()
+    assert status(long) == 401 and status(tokens.mint("c", 101)) == 200
+
+
+def test_timestamps_and_replies_are_written_as_before(sandbox):
+    # Hand-written timestamps and orjson replies: the same text as strftime, the same JSON
+    # as Flask's own writer, and what orjson cannot write still goes out.
+    import json
+    from datetime import UTC, datetime, timedelta, timezone
+    from decimal import Decimal
+
+    from ddsite.sandbox.data import iso
+
+    for moment in (datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC),
+                   datetime(2026, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-5)))):
+        assert iso(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+    data = {"b": [1, None, True], "a": {"name": "Lucas Fernández — \u2603", "n": 1.5}}
+    with sandbox.app_context():
+        reply = sandbox.json.response(data)
+        assert reply.mimetype == "application/json" and reply.get_data().endswith(b"\n")
+        assert json.loads(reply.get_data()) == data
+        assert list(json.loads(reply.get_data())) == ["a", "b"]  # keys sorted, as Flask does
+        assert json.loads(sandbox.json.dumps(data)) == data
+        assert json.loads(sandbox.json.response({"d": Decimal("1.5")}).get_data()) == {"d": "1.5"}
+
+
 def test_contact_sees_own_tickets_and_manager_sees_the_company(sandbox, api):
     desk = sandbox.extensions["sandbox"]["desk"]
     plain = next(c for c in desk.contacts.values() if not c["canSeeCompanyTickets"])

@@ -9,9 +9,11 @@ import re
 import pytest
 import requests
 import responses
+from flask import g, session, url_for
 
 from ddsite import create_app
 from ddsite.tech.forms import VIEWS
+from ddsite.tech.views import view_urls
 
 from .conftest import AGENT, CONTACT, HOST, LeakCheckingClient, sign_in
 
@@ -723,3 +725,15 @@ def test_a_change_to_a_value_not_in_the_list_is_named_not_called_cleared():
                            assignees=field(("5", "Priya Shah")))
     lines = describe_changes(form, {"status": "9", "priority": None, "assignees": ("5",)}, ())
     assert lines == ["Status: 9.", "Priority cleared.", "Assigned: Priya Shah."]
+
+
+@pytest.mark.parametrize("cookieless", [False, True])
+@pytest.mark.parametrize("sort, q", [("activity", ""), ("age", "printer & 'jam' <x>?#"),
+                                     ("priority", "ddsite-view-probe"), ("activity", "日本 100% +")])
+def test_queue_tab_urls_are_what_url_for_writes(app, sort, q, cookieless):
+    with app.test_request_context("/tech/queue"):
+        if cookieless:  # the session handle rides in every URL
+            g.session_in_url, session.handle = True, "handle-1"
+        urls = view_urls(sort, q)
+        assert urls == {view: url_for("tech.queue", view=view, sort=sort, q=q) for view in VIEWS}
+        assert ("ddsid=handle-1" in urls["closed"]) == cookieless

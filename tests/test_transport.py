@@ -1,14 +1,17 @@
-"""The transport: pool sized from server threads x fan-out, one read on the caller's thread,
+"""The transport: connections capped at the server's threads (fan-outs wait for one, within a
+bound), fan-out threads sized from threads x fan-out, one read on the caller's thread,
 no proxy or .netrc look-ups from the environment; against a real server: kept-alive connections,
 whole bodies read inside the call, and failures while reading them typed."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from ddsite.config import ConfigError, load
 from ddsite.deskdirector.client import Client, Transport
@@ -22,11 +25,12 @@ def make_transport(**sizes) -> Transport:
     return Transport(connect_timeout=2, read_timeout=5, get_retries=0, retry_backoff=0, **sizes)
 
 
-def test_pools_are_sized_from_threads_times_fan_out():
+def test_connections_are_capped_at_the_threads_and_fan_out_threads_at_threads_times_fan_out():
     transport = make_transport(max_parallel_calls=4, server_threads=3)
     try:
         adapter = transport.session_for(HOST).get_adapter(HOST)
-        assert adapter._pool_maxsize == 12  # a connection for every read that can be in flight
+        # A connection per server thread, and a call that finds none free waits for one.
+        assert (adapter._pool_maxsize, adapter._pool_block) == (3, True)
         assert transport.executor()._max_workers == 9  # one read of each page runs on its own thread
     finally:
         transport.close()
@@ -85,6 +89,17 @@ def test_the_first_error_is_raised_even_from_the_callers_own_read():
 SEEN_HEADERS: list[dict] = []
 
 
+def _answer_priorities(handler: BaseHTTPRequestHandler, headers: dict[str, str] | None = None):
+    """Answer with a one-row priorities list as JSON, with `headers` besides."""
+    body = b'[{"id": 1, "name": "High"}]'
+    handler.send_response(200)
+    for name, value in {**(headers or {}), "Content-Type": "application/json",
+                        "Content-Length": str(len(body))}.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 @pytest.fixture
 def upstream():
     """A real HTTP server on loopback answering every GET with a JSON list and a cookie."""
@@ -93,13 +108,7 @@ def upstream():
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's name)
             SEEN_HEADERS.append(dict(self.headers))
-            body = b'[{"id": 1, "name": "High"}]'
-            self.send_response(200)
-            self.send_header("Set-Cookie", "ARRAffinity=server-7; Path=/")
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            _answer_priorities(self, {"Set-Cookie": "ARRAffinity=server-7; Path=/"})
 
         def log_message(self, *args):
             pass
@@ -180,18 +189,26 @@ class _Upstream(BaseHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def _serving(handler):
+    """`handler` on a loopback server; yields its origin; lets held replies go at the end."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        handler.release.set()
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def shaped_upstream():
     """A loopback server answering by path (see _Upstream); yields (origin, handler class)."""
     handler = type("Handler", (_Upstream,), {"ports": [], "release": threading.Event()})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", handler
-    handler.release.set()
-    server.shutdown()
-    server.server_close()
+    with _serving(handler) as origin:
+        yield origin, handler
 
 
 def _client_for(origin: str, path: str, transport: Transport) -> Client:
@@ -245,4 +262,110 @@ def test_a_token_that_would_break_the_header_is_never_sent(shaped_upstream, capl
         assert "secret-token" not in str(caught.value) and "secret-token" not in caplog.text
         assert handler.ports == []
     finally:
+        transport.close()
+
+
+class _Slow(BaseHTTPRequestHandler):
+    """Keep-alive JSON replies that take `delay` seconds (or, on /hold, until the test lets go);
+    records each connection's client port, and how many requests were in progress at most."""
+
+    protocol_version = "HTTP/1.1"
+    delay = 0.02
+    ports: list[int]
+    busy: list[int]  # [now, most]
+    lock: threading.Lock
+    release: threading.Event
+    holding: threading.Event
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        with self.lock:
+            self.ports.append(self.client_address[1])
+            self.busy[0] += 1
+            self.busy[1] = max(self.busy)
+        if self.path.startswith("/hold"):
+            self.holding.set()
+            self.release.wait(10)
+        else:
+            self.release.wait(self.delay)
+        with self.lock:
+            self.busy[0] -= 1
+        _answer_priorities(self)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def slow_upstream():
+    """A loopback server whose replies take a while (see _Slow); yields (origin, handler class)."""
+    handler = type("Handler", (_Slow,), {"ports": [], "busy": [0, 0], "lock": threading.Lock(),
+                                         "release": threading.Event(),
+                                         "holding": threading.Event()})
+    with _serving(handler) as origin:
+        yield origin, handler
+
+
+def test_concurrent_fan_outs_never_open_more_connections_than_threads(slow_upstream):
+    origin, handler = slow_upstream
+    transport = make_transport(max_parallel_calls=4, server_threads=3)
+    client = _client_for(origin, "/slow", transport)
+    start = threading.Barrier(3, timeout=5)
+    names: dict[str, list] = {}
+
+    def page(tag: str) -> None:
+        start.wait()
+        for round_ in range(3):  # every page fans out four reads, all threads at once
+            results = transport.run_parallel({f"{tag}{round_}{n}": client.tech.priorities
+                                              for n in range(4)})
+            names.update({key: [ref.name for ref in refs] for key, refs in results.items()})
+
+    try:
+        threads = [threading.Thread(target=page, args=(tag,)) for tag in "abc"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        assert len(names) == 36 and all(value == ["High"] for value in names.values())
+        # 36 reads, 12 of them wanted at once: they took turns on three connections.
+        assert len(handler.ports) == 36
+        assert len(set(handler.ports)) <= 3 and handler.busy[1] <= 3
+    finally:
+        transport.close()
+
+
+def test_a_page_fans_out_wider_than_the_connections_without_deadlock(slow_upstream):
+    # One connection, four reads: the page's own read gives its connection back before it
+    # waits for the others, which then take turns on it.
+    origin, handler = slow_upstream
+    transport = make_transport(max_parallel_calls=4, server_threads=1)
+    client = _client_for(origin, "/slow", transport)
+    try:
+        results = transport.run_parallel({str(n): client.tech.priorities for n in range(4)})
+        assert len(results) == 4 and len(set(handler.ports)) == 1
+    finally:
+        transport.close()
+
+
+def test_a_wait_for_a_free_connection_is_bounded_and_unavailable(slow_upstream):
+    origin, handler = slow_upstream
+    transport = Transport(connect_timeout=2, read_timeout=5, get_retries=2, retry_backoff=0,
+                          max_parallel_calls=2, server_threads=1, pool_wait=0.2)
+    holding = _client_for(origin, "/hold", transport)
+    waiting = _client_for(origin, "/slow", transport)
+    held = threading.Thread(target=holding.tech.priorities)
+    try:
+        held.start()
+        assert handler.holding.wait(5)  # the only connection is now in use
+        with pytest.raises(Unavailable, match="did not answer in time") as caught:
+            waiting.tech.priorities()
+        assert caught.value.timed_out and len(handler.ports) == 1  # not retried, nothing opened
+        # Calls made through the session (the signing keys' fetch) get a requests error too.
+        with pytest.raises(requests.Timeout):
+            transport.session_for(origin).get(origin + "/slow", timeout=(2, 5))
+        handler.release.set()
+        held.join(5)
+        assert [ref.name for ref in waiting.tech.priorities()] == ["High"]  # free again
+        assert len(set(handler.ports)) == 1
+    finally:
+        handler.release.set()
         transport.close()

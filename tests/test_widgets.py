@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     Form,
@@ -15,15 +15,22 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+from wtforms.widgets import CheckboxInput, ListWidget, Select, TextInput
 
 from ddsite.deskdirector.models import Ref
 from ddsite.forms import RefsField
 from ddsite.tech.forms import NoteForm, UpdateForm
-from ddsite.widgets import CheckboxList, FastLabel, FastRenderMeta, attributes
+from ddsite.widgets import (
+    CheckboxList,
+    FastLabel,
+    FastRenderMeta,
+    attributes,
+    labelled_radios,
+    option,
+)
 
 HOSTILE = '"><script>alert(1)</script>&\'x'
 CHOICES = [SelectChoice("", "Choose…"), SelectChoice("1", "New"), SelectChoice(2, "In <progress>"),
@@ -47,6 +54,8 @@ class Fields:
                        choices=[SelectChoice("internal", "Internal <note>"),
                                 SelectChoice("public", HOSTILE)])
     boxes = RefsField("Agents", choices=CHOICES[1:4], render_kw={"data_kind": "agent"})
+    plain_boxes = RefsField("Plain", choices=CHOICES)
+    required_boxes = RefsField("Required", choices=CHOICES[1:4], validators=[DataRequired()])
 
 
 class StockForm(Fields, Form):
@@ -56,6 +65,11 @@ class StockForm(Fields, Form):
 class StockBoxes(Form):
     boxes = SelectMultipleField("Agents", choices=CHOICES[1:4], render_kw={"data_kind": "agent"},
                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    plain_boxes = SelectMultipleField("Plain", choices=CHOICES, widget=ListWidget(prefix_label=False),
+                                      option_widget=CheckboxInput())
+    required_boxes = SelectMultipleField("Required", choices=CHOICES[1:4], validators=[DataRequired()],
+                                         widget=ListWidget(prefix_label=False),
+                                         option_widget=CheckboxInput())
 
 
 class FastForm(Fields, Form):
@@ -67,7 +81,8 @@ class FastForm(Fields, Form):
 
 DATA = MultiDict([("text", HOSTILE), ("search", 'a"b'), ("hidden", "<x>"), ("body", "line\n<b>"),
                   ("pick", HOSTILE), ("pick_none", "9"), ("grouped", "6"), ("many", "1"),
-                  ("many", HOSTILE), ("radio", "public"), ("boxes", "2"), ("boxes", HOSTILE)])
+                  ("many", HOSTILE), ("radio", "public"), ("boxes", "2"), ("boxes", HOSTILE),
+                  ("plain_boxes", HOSTILE), ("plain_boxes", "True"), ("required_boxes", "1")])
 RENDER_KW = [{}, {"aria_invalid": "true", "aria_describedby": "x-errors"},
              {"aria_invalid": False, "aria_describedby": False}, {"class_": "a b", "data_x_y": 'q"'},
              {"id": False}, {"id": "other", "value": "<v>"}, {"readonly": True, "title": Markup('m"k')},
@@ -79,7 +94,7 @@ RENDER_KW = [{}, {"aria_invalid": "true", "aria_describedby": "x-errors"},
 @pytest.mark.parametrize("name", [n for n in vars(Fields) if not n.startswith("_")])
 def test_every_field_renders_as_wtforms_renders_it(name, kwargs, formdata):
     stock, fast = StockForm(formdata), FastForm(formdata)
-    reference = StockBoxes(formdata).boxes if name == "boxes" else stock[name]
+    reference = StockBoxes(formdata)[name] if name.endswith("boxes") else stock[name]
     assert str(fast[name](**kwargs)) == str(reference(**kwargs))
     assert str(fast[name].label) == str(stock[name].label)
 
@@ -91,6 +106,52 @@ def test_radio_and_checkbox_options_render_as_wtforms_renders_them(formdata):
         assert str(fast_option()) == str(stock_option())
         assert str(fast_option(aria_describedby="hint")) == str(stock_option(aria_describedby="hint"))
         assert str(fast_option.label) == str(stock_option.label)
+
+
+class Radios(Form):
+    """Radios the way a page may declare them: extra attributes, odd values, no validators."""
+
+    class Meta(FastRenderMeta):
+        pass
+
+    dressed = RadioField("Dressed", render_kw={"class_": "r", "data_x": '"q"', "id": "own"},
+                         validators=[DataRequired()],
+                         choices=[SelectChoice(1, "One"), SelectChoice(HOSTILE, ""),
+                                  SelectChoice(None, Markup("<b>bold</b>"))])
+    plain = RadioField("Plain", choices=[SelectChoice("a", HOSTILE), SelectChoice("b", "B")],
+                       default="b")
+
+
+OPTION_LOOP = "{% for o in f %}<label>{{ o() }} {{ o.label.text }}</label>{% endfor %}"
+
+
+@pytest.mark.parametrize("formdata", [None, DATA, MultiDict([("dressed", HOSTILE)])],
+                         ids=["empty", "submitted", "hostile chosen"])
+def test_labelled_radios_write_what_the_template_loop_over_options_wrote(app, formdata):
+    loop = app.jinja_env.from_string(OPTION_LOOP)
+    with app.test_request_context("/"):
+        note = NoteForm(formdata=formdata)
+        fields = [StockForm(formdata).radio, FastForm(formdata).radio, note.visibility,
+                  *Radios(formdata)]
+        for field in fields:
+            assert str(labelled_radios(field)) == loop.render(f=field), field.name
+    assert "checked" in str(labelled_radios(note.visibility))
+
+
+@pytest.mark.parametrize("value", ["", "plain", "assignees-0", "Waiting on client", "é ü 日本", "\x00\n\t",
+                                   "&", "<", ">", '"', "'", HOSTILE, Markup('<b>"x"</b>'), 7, None])
+def test_a_value_with_nothing_to_escape_is_written_as_escaping_would_write_it(value):
+    assert attributes({"value": value}) == f'value="{str(escape(value)).replace(chr(34), "&quot;")}"'
+
+
+def test_options_written_once_stay_apart_by_type_and_match_wtforms():
+    cases = [(1, "One"), ("1", "One"), (1.0, "One"), (True, "One"), ("1", Markup("<b>One</b>")),
+             ("1", "<b>One</b>"), ("", ""), (0, ""), (HOSTILE, HOSTILE), (2, 3), ("q", None)]
+    for _ in range(2):  # the second round is served from what the first kept
+        for value, label in cases:
+            for selected in (True, False, 1, 0):
+                choice = Choice(value=value, label=label, selected=selected, render_kw=None)
+                assert option(choice) == str(Select.render_option(choice)), (value, label)
 
 
 def test_attributes_are_sorted_cleaned_and_escaped():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json as jsonlib
 import logging
 import threading
@@ -17,9 +19,9 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.exceptions import ContentDecodingError, InvalidHeader, InvalidJSONError
 from requests.hooks import dispatch_hook
-from requests.structures import CaseInsensitiveDict
 from requests.utils import check_header_validity, get_encoding_from_headers, requote_uri
-from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import DecodeError, EmptyPoolError, ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as TLSError
 
 from .endpoints import Endpoint
@@ -33,13 +35,21 @@ from .errors import (
     UnknownShape,
 )
 from .faces import PortalFace, TechFace
-from .lookups import LOOKUPS, LookupCache
+from .lookups import LOOKUPS, NOT_KEPT, LookupCache
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 _HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": "ddsite"}
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "traceparent")
+
+
+# Set on a thread while `Client.parallel` answers, on it, the reads its caches hold.
+_CACHES_ONLY = threading.local()
+
+
+class _NotKept(Exception):
+    """A read the caches cannot answer: it has to go to DeskDirector."""
 
 
 # Told of every finished call: (operation, seconds, error or None, HTTP status or None).
@@ -57,6 +67,31 @@ class _Prepared(requests.PreparedRequest):
     origin: str = ""
 
 
+class _PoolWaitTimeout(requests.Timeout):
+    """Every connection to the origin stayed busy for the pool's wait: a timeout, not a
+    connect timeout (another try would only wait as long again)."""
+
+
+class _WaitingPool:
+    """A connection pool whose wait for a free connection is bounded by default (urllib3 waits
+    for ever unless each call says otherwise, and requests never does)."""
+
+    def __init__(self, *args: Any, pool_wait: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pool_wait = pool_wait
+
+    def _get_conn(self, timeout: float | None = None):
+        return super()._get_conn(self.pool_wait if timeout is None else timeout)
+
+
+class _WaitingHTTPPool(_WaitingPool, HTTPConnectionPool):
+    pass
+
+
+class _WaitingHTTPSPool(_WaitingPool, HTTPSConnectionPool):
+    pass
+
+
 class _DeskDirectorAdapter(HTTPAdapter):
     """requests' adapter minus per-call work that a call to one DeskDirector origin never needs.
 
@@ -64,11 +99,29 @@ class _DeskDirectorAdapter(HTTPAdapter):
     only the steps `send` delegates are overridden.
     """
 
-    def __init__(self, pool_maxsize: int) -> None:
-        # Retries are ours (GET only); the adapter just pools connections, one per call that
-        # can be in flight at once, so none is opened and thrown away.
-        super().__init__(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
+    def __init__(self, pool_maxsize: int, pool_wait: float) -> None:
+        # Retries are ours (GET only); the adapter just pools connections. At most
+        # `pool_maxsize` are ever open to the origin: a call that finds them all busy waits up
+        # to `pool_wait` seconds for one to come back rather than opening another.
+        self._pool_wait = pool_wait
+        super().__init__(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0,
+                         pool_block=True)
         self._pools: dict[str, Any] = {}
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs) -> None:
+        """requests' pool manager, making pools whose wait for a connection is bounded."""
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": functools.partial(_WaitingHTTPPool, pool_wait=self._pool_wait),
+            "https": functools.partial(_WaitingHTTPSPool, pool_wait=self._pool_wait)}
+
+    def send(self, request, *args, **kwargs) -> requests.Response:
+        """HTTPAdapter.send, with a wait for a free connection that ran out as a requests
+        timeout (requests lets urllib3's own error through, which its callers do not expect)."""
+        try:
+            return super().send(request, *args, **kwargs)
+        except EmptyPoolError as exc:
+            raise _PoolWaitTimeout(exc, request=request) from None
 
     def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
         """The origin's pool, looked up (and its certificate settings made) once, not per call."""
@@ -129,19 +182,28 @@ class _DeskDirectorAdapter(HTTPAdapter):
 class Transport:
     """Per-process HTTP state: one keep-alive session per upstream host and a thread pool.
 
-    Sized so that fan-out does not queue: every one of the server's `server_threads` may run a
-    page whose widest fan-out is `max_parallel_calls` reads, one of them on its own thread.
+    Connections to an origin are capped at the server's `server_threads` (with look-ups
+    cached, a page makes one call at a time), so their number is bounded by construction:
+    workers x threads. A wider fan-out (a cold look-up cache, the queue's
+    counts) runs its reads on the thread pool, sized so that they never wait for a thread, and
+    they share those connections: a read that finds every connection busy waits for one, up to
+    `pool_wait` seconds (default: one call's connect and read timeouts, the longest a call
+    keeps its connection), then fails as `Unavailable`. No thread ever holds a connection while
+    it waits, for a connection or for other reads (a reply is read whole before a call
+    returns, and a page waits for its fan-out only after its own read), so this cannot
+    deadlock.
     """
 
     def __init__(self, *, connect_timeout: float, read_timeout: float, get_retries: int,
                  retry_backoff: float, max_parallel_calls: int, server_threads: int = 8,
-                 on_call: CallObserver | None = None) -> None:
+                 pool_wait: float | None = None, on_call: CallObserver | None = None) -> None:
         self.on_call = on_call
         self.timeout = (connect_timeout, read_timeout)
         self.get_retries = get_retries
         self.retry_backoff = retry_backoff
         self.max_parallel_calls = max_parallel_calls
-        self.pool_size = server_threads * max_parallel_calls
+        self.pool_size = server_threads
+        self.pool_wait = connect_timeout + read_timeout if pool_wait is None else pool_wait
         self.executor_size = max(1, server_threads * (max_parallel_calls - 1))
         self._sessions: dict[str, requests.Session] = {}
         self._adapters: dict[str, _DeskDirectorAdapter] = {}
@@ -161,7 +223,7 @@ class Transport:
                 # No proxy variables, .netrc or CA bundle looked up per call: the host is an
                 # allow-listed DeskDirector instance, and each look-up cost CPU on every call.
                 session.trust_env = False
-                adapter = _DeskDirectorAdapter(self.pool_size)
+                adapter = _DeskDirectorAdapter(self.pool_size, self.pool_wait)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
                 self._adapters[host] = adapter
@@ -240,7 +302,7 @@ class Client:
         self._lookups = lookups
         self._counts = counts
         self._user = user  # whose per-user look-ups and counts these are
-        self._shared_headers: CaseInsensitiveDict | None = None
+        self._shared_headers: dict[str, str] | None = None
         self.portal = PortalFace(self)
         self.tech = TechFace(self)
 
@@ -260,10 +322,17 @@ class Client:
         left out. Look-up lists come from the look-up cache when there is one; a change drops
         the lists it relied on, and the user's counts it may have moved, whatever its outcome.
         """
+        caches_only = getattr(_CACHES_ONLY, "on", False)
         if self._lookups is not None and name in LOOKUPS and not params:
-            return self._lookups.get(self.host, name, self._user,
-                                     lambda: self._observed(name, params, json, path_values),
-                                     **path_values)
+            def fetch() -> Any:
+                return self._observed(name, params, json, path_values)
+
+            if caches_only:
+                return _kept(self._lookups.kept(self.host, name, self._user, fetch,
+                                                **path_values))
+            return self._lookups.get(self.host, name, self._user, fetch, **path_values)
+        if caches_only:
+            raise _NotKept
         try:
             return self._observed(name, params, json, path_values)
         finally:
@@ -274,12 +343,18 @@ class Client:
     def count(self, name: str, fetch: Callable[[], int], **variant: Any) -> int:
         """`fetch()`, a count: this user's copy from the count cache while it holds one."""
         if self._counts is None:
+            if getattr(_CACHES_ONLY, "on", False):
+                raise _NotKept
             return fetch()
+        if getattr(_CACHES_ONLY, "on", False):
+            return _kept(self._counts.kept(self.host, name, self._user, fetch, **variant))
         return self._counts.get(self.host, name, self._user, fetch, **variant)
 
     def read_counted(self, name: str, fetch: Callable[[], Any], count: Callable[[Any], int],
                      **variant: Any) -> Any:
         """`fetch()` now; `count(its result)` renews this user's copy in the count cache."""
+        if getattr(_CACHES_ONLY, "on", False):
+            raise _NotKept
         if self._counts is None:
             return fetch()
         return self._counts.read(self.host, name, self._user, fetch, kept=count, **variant)
@@ -328,8 +403,9 @@ class Client:
         except requests.Timeout as exc:
             log.warning("DeskDirector %s %s timed out", method, path)
             error = Unavailable("DeskDirector did not answer in time.", timed_out=True)
-            # A connect timeout never reached DeskDirector; a read timeout is not retried
-            # because it would multiply the wait the user already had.
+            # A connect timeout never reached DeskDirector; a read timeout, or a wait for a
+            # free connection, is not retried because it would multiply the wait the user
+            # already had.
             error.retryable = isinstance(exc, requests.ConnectTimeout)
             raise error from None
         except requests.RequestException as exc:
@@ -367,21 +443,24 @@ class Client:
                 prepared.body = jsonlib.dumps(body, allow_nan=False).encode("utf-8")
             except ValueError as exc:
                 raise InvalidJSONError(exc) from None
-            headers = CaseInsensitiveDict({**headers, "Content-Length": str(len(prepared.body)),
-                                           "Content-Type": "application/json"})
+            headers = {**headers, "Content-Length": str(len(prepared.body)),
+                       "Content-Type": "application/json"}
         elif method not in ("GET", "HEAD"):
             # Methods that may carry a body say when they carry none, as requests does.
-            headers = CaseInsensitiveDict({**headers, "Content-Length": "0"})
+            headers = {**headers, "Content-Length": "0"}
         prepared.headers = headers
         return prepared
 
-    def _headers(self) -> CaseInsensitiveDict:
+    def _headers(self) -> dict[str, str]:
         """This user's headers, checked once (nothing unsafe rides on the token) and shared by
-        their calls, which never change them."""
+        their calls, which never change them.
+
+        A plain dict, each name written once in its usual case: urllib3 walks a request's
+        headers several times, and requests' case-insensitive dict made each walk slower.
+        """
         headers = self._shared_headers
         if headers is None:
-            headers = CaseInsensitiveDict(
-                {**_HEADERS, "Authorization": f"DdAccessToken {self._token}"})
+            headers = {**_HEADERS, "Authorization": f"DdAccessToken {self._token}"}
             for header in headers.items():
                 check_header_validity(header)
             self._shared_headers = headers
@@ -410,8 +489,34 @@ class Client:
         return faces[audience]
 
     def parallel(self, **calls: Callable[[], Any]) -> dict[str, Any]:
-        """Run independent reads concurrently: client.parallel(a=lambda: …, b=lambda: …)."""
-        return self._transport.run_parallel(calls)
+        """Run independent reads concurrently: client.parallel(a=lambda: …, b=lambda: …).
+
+        Reads the look-up and count caches can answer are answered first, on the caller's
+        thread; only those that must go to DeskDirector fan out. Handing a cached list to
+        another thread cost more than reading it, and on most pages every read but one is
+        cached.
+        """
+        if getattr(_CACHES_ONLY, "on", False):
+            raise _NotKept  # a read that fans out is no cached read
+        answered: dict[str, Any] = {}
+        if self._lookups is not None or self._counts is not None:
+            _CACHES_ONLY.on = True
+            try:
+                for name, call in calls.items():
+                    with contextlib.suppress(_NotKept):
+                        answered[name] = call()
+            finally:
+                _CACHES_ONLY.on = False
+        fetched = self._transport.run_parallel(
+            {name: call for name, call in calls.items() if name not in answered})
+        return {name: answered[name] if name in answered else fetched[name] for name in calls}
+
+
+def _kept(data: Any) -> Any:
+    """A cache's answer, or _NotKept where it holds none."""
+    if data is NOT_KEPT:
+        raise _NotKept
+    return data
 
 
 def _decoded(content: bytes) -> Any:

@@ -53,6 +53,8 @@ REFRESH_AHEAD = 0.2
 
 # Takes a refresh claim: (name, seconds it holds) → True for the one caller that got it.
 Claim = Callable[[str, int], bool]
+# What `LookupCache.kept` answers when it holds no fresh copy.
+NOT_KEPT = object()
 
 
 class _NotRead(Exception):
@@ -63,24 +65,29 @@ class LookupCache:
     """Decoded look-up replies per instance (and per user where not shared), for `ttl` seconds.
 
     `kinds` names what it keeps ("shared" or "per user"), and `invalidates` which changes drop
-    what: the look-up lists by default. In the last `refresh_ahead` part of its life (0: never)
-    a kept reply is refreshed in the background.
+    what: the look-up lists by default. Given a `claim` and a `background` pool, a kept reply
+    is refreshed in the background in the last `refresh_ahead` part of its life; without them
+    it is simply read again once it has expired.
 
     Each list has a generation in the store; a change starts a new one, which drops every
     variant of the list at once (statuses of every queue, say). A refresh that was already
     running writes into the old generation, where nobody reads any more.
     """
 
-    def __init__(self, store: BaseCache, ttl: float, *, claim: Claim,
-                 background: Callable[[], Executor], clock: Callable[[], float] | None = None,
+    def __init__(self, store: BaseCache, ttl: float, *, claim: Claim | None = None,
+                 background: Callable[[], Executor] | None = None,
+                 clock: Callable[[], float] | None = None,
                  kinds: Mapping[str, str] = LOOKUPS,
                  invalidates: Mapping[str, tuple[str, ...]] = INVALIDATES,
                  refresh_ahead: float = REFRESH_AHEAD) -> None:
+        if (claim is None) != (background is None):
+            raise ValueError("refreshing ahead needs both a claim and a background pool")
         self.store = store
         self.ttl = ttl
         self._kinds = kinds
         self._invalidates = invalidates
-        self._refresh_ahead_from = ttl * (1 - refresh_ahead) if refresh_ahead > 0 else None
+        refreshes = claim is not None and refresh_ahead > 0
+        self._refresh_ahead_from = ttl * (1 - refresh_ahead) if refreshes else None
         self._claim = claim
         self._background = background
         # time.time looked up on each call, so a test's clock that moves time moves this one too.
@@ -115,9 +122,21 @@ class LookupCache:
         if not self._keeps(name, user):
             return fetch()
         key = self._key(host, name, user, path_values)
+        data = self._kept_at(key, fetch)
+        return self._read_once(key, fetch) if data is NOT_KEPT else data
+
+    def kept(self, host: str, name: str, user: Any, fetch: Callable[[], Any],
+             **path_values: Any) -> Any:
+        """The cached list, as `get` serves it, or NOT_KEPT where `get` would have to read it;
+        `fetch` is only used for a refresh in the background."""
+        if not self._keeps(name, user):
+            return NOT_KEPT
+        return self._kept_at(self._key(host, name, user, path_values), fetch)
+
+    def _kept_at(self, key: str, fetch: Callable[[], Any]) -> Any:
         entry = self._fresh(self.store.get(key))
         if entry is None:
-            return self._read_once(key, fetch)
+            return NOT_KEPT
         fetched_at, data = entry
         if self._refresh_ahead_from is not None and \
                 self._clock() - fetched_at >= self._refresh_ahead_from:

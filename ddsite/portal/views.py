@@ -9,6 +9,7 @@ from ..deskdirector.errors import Forbidden
 from ..forms import page_window, ticket_number
 from ..pages import PageBlueprint
 from ..sendonce import Sending
+from . import rows
 from .forms import NewRequestForm, ReplyForm, TicketFilterForm
 
 bp = PageBlueprint("portal", __name__, audience="portal", url_prefix="/portal",
@@ -27,7 +28,8 @@ def home():
     lists = api.parallel(
         open=lambda: api.portal.tickets(status="open", sort="activity", take=HOME_ROWS),
         recent=lambda: api.portal.tickets(status="any", sort="activity", take=HOME_ROWS))
-    return render_template("portal/home.html", user=auth.current_user(), **lists)
+    return render_template("portal/home.html", user=auth.current_user(), open_rows=rows.open_rows,
+                           recent_rows=rows.recent_rows, **lists)
 
 
 @bp.get("/tickets")
@@ -43,7 +45,8 @@ def tickets():
     page = auth.api().portal.tickets(status=chosen["status"], search=chosen["q"],
                                      sort="activity", skip=skip, take=take)
     return render_template("portal/tickets.html", page=page, filters=filters,
-                           page_wanted=page_wanted, me=auth.current_user().contact_id, **chosen)
+                           page_wanted=page_wanted, me=auth.current_user().contact_id,
+                           ticket_rows=rows.ticket_rows, **chosen)
 
 
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])

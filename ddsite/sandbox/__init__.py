@@ -9,6 +9,7 @@ from flask import Flask
 from ..deskdirector.endpoints import DIALECTS, Endpoint
 from .data import HelpDesk
 from .faults import Faults
+from .replies import OrjsonProvider
 from .tokens import TokenAuthority
 from .wire import Wire
 
@@ -32,6 +33,7 @@ def create_sandbox(*, site_url: str | None = None, token_ttl: int = 3600, latenc
              if name not in set(without)}
     app = Flask(__name__, template_folder=resource_folder("templates"),
                 static_folder=resource_folder("static"))
+    app.json = OrjsonProvider(app)
     app.config.update(SITE_URL=site_url.rstrip("/") if site_url else None)
     app.extensions["sandbox"] = {
         "desk": HelpDesk(seed=seed),

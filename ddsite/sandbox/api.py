@@ -132,15 +132,16 @@ def _matches(ticket: dict, search: str) -> bool:
         or needle in ticket["description"].lower()
 
 
-def _status_filter(ticket: dict, status: str) -> bool:
-    closed = desk().status(ticket["statusId"])["isClosed"]
+def _status_filter(help_desk: HelpDesk, ticket: dict, status: str) -> bool:
+    closed = help_desk.status(ticket["statusId"])["isClosed"]
     return status == "any" or (status == "closed") == closed
 
 
 def _list_reply(rows: list[dict], skip: int, take: int | None, *, for_contact: bool):
     page = rows[skip:] if take is None else rows[skip:skip + take]
-    results = [wire().ticket(desk().summary_json(t, for_contact=for_contact), t) for t in page]
-    return jsonify({**wire().listing(results), "total": len(rows)})
+    help_desk, dialect = desk(), wire()
+    results = [dialect.ticket(help_desk.summary_json(t, for_contact=for_contact), t) for t in page]
+    return jsonify({**dialect.listing(results), "total": len(rows)})
 
 
 def _json_body() -> dict:
@@ -251,10 +252,11 @@ def portal_tickets():
     skip, take = _paging("portal.tickets")
     status = _choice("status", ("open", "closed", "any"), "open")
     search = request.args.get("search", "").strip()
-    with desk().lock:
-        rows = [t for t in desk().tickets.values()
-                if desk().visible_to_contact(contact_id, t) and _status_filter(t, status)
-                and _matches(t, search)]
+    help_desk = desk()
+    with help_desk.lock:
+        rows = [t for t in help_desk.tickets.values()
+                if help_desk.visible_to_contact(contact_id, t)
+                and _status_filter(help_desk, t, status) and _matches(t, search)]
         return _list_reply(_sorted("portal.tickets", rows), skip, take, for_contact=True)
 
 
@@ -322,9 +324,10 @@ def tech_tickets():
         return {"me": agent_id in agents, "assigned": bool(agents),
                 "unassigned": not agents, "any": True}[assigned]
 
-    with desk().lock:
-        rows = [t for t in desk().tickets.values()
-                if _status_filter(t, status) and assigned_ok(t) and _matches(t, search)]
+    help_desk = desk()
+    with help_desk.lock:
+        rows = [t for t in help_desk.tickets.values()
+                if _status_filter(help_desk, t, status) and assigned_ok(t) and _matches(t, search)]
         return _list_reply(_sorted("tech.tickets", rows), skip, take, for_contact=False)
 
 

@@ -6,6 +6,7 @@ with ddsite's client, so contract tests between the two prove something.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from datetime import UTC, datetime, timedelta
@@ -90,9 +91,21 @@ _INTERNAL = [
 ]
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(moment: datetime) -> str:
     """DeskDirector's timestamp format: UTC, 7 fractional digits, Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+    # Written out by hand, and kept for the moments lists show on every read: strftime was
+    # most of the CPU of a long ticket's reply.
+    m = moment.astimezone(UTC)
+    return (f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+            f".{m.microsecond:06d}0Z")
+
+
+def _by_id(rows: list[dict]) -> dict:
+    return {row["id"]: row for row in rows}
+
+
+_STATUS_BY_ID, _PRIORITY_BY_ID, _REQUEST_TYPE_BY_ID = map(_by_id, (STATUSES, PRIORITIES, REQUEST_TYPES))
 
 
 class HelpDesk:
@@ -107,6 +120,9 @@ class HelpDesk:
         self.contacts: dict[int, dict] = {}
         self.tickets: dict[int, dict] = {}
         self._next_note_id = 5001
+        # Each note's wire form, by note id: a note never changes once written, and building
+        # them again for every read of a long ticket cost more than the rest of the reply.
+        self._wire_notes: dict[int, dict] = {}
         self._seed_contacts()
         self._seed_tickets(64)
         self._seed_quiet_companies()
@@ -242,7 +258,7 @@ class HelpDesk:
 
     def status(self, status_id: int) -> dict:
         """The status with this id."""
-        return next(s for s in STATUSES if s["id"] == status_id)
+        return _STATUS_BY_ID[status_id]
 
     def add_note(self, ticket: dict, text: str, internal: bool, author: dict) -> dict:
         """Append a note and touch the ticket."""
@@ -267,11 +283,9 @@ class HelpDesk:
         return ticket
 
     # ---- wire format -----------------------------------------------------------------------
-    def _ref(self, table: list[dict] | dict, ref_id) -> dict | None:
-        if ref_id is None:
-            return None
-        rows = table.values() if isinstance(table, dict) else table
-        row = next((r for r in rows if r["id"] == ref_id), None)
+    def _ref(self, table: dict, ref_id) -> dict | None:
+        """{id, name} of row `ref_id` of a table keyed by id."""
+        row = None if ref_id is None else table.get(ref_id)
         return {"id": row["id"], "name": row["name"]} if row else None
 
     def summary_json(self, ticket: dict, *, for_contact: bool) -> dict:
@@ -282,11 +296,11 @@ class HelpDesk:
         status = self.status(ticket["statusId"])
         return {
             "id": ticket["id"], "summary": ticket["summary"],
-            "requestType": self._ref(REQUEST_TYPES, ticket["requestTypeId"]),
+            "requestType": self._ref(_REQUEST_TYPE_BY_ID, ticket["requestTypeId"]),
             "account": self._ref(self.companies, ticket["companyId"]),
             "contact": {"id": contact["id"], "name": f"{contact['firstName']} {contact['lastName']}"},
             "status": {"id": status["id"], "name": status["name"]},
-            "priority": self._ref(PRIORITIES, ticket["priorityId"]),
+            "priority": self._ref(_PRIORITY_BY_ID, ticket["priorityId"]),
             "assignedAgents": [self._ref(self.agents, a) for a in ticket["assignedAgentIds"]],
             "createdOn": iso(ticket["createdOn"]), "modifiedOn": iso(ticket["modifiedOn"]),
             "closedOn": iso(ticket["closedOn"]) if ticket["closedOn"] else None,
@@ -308,5 +322,9 @@ class HelpDesk:
         return data
 
     def note_json(self, note: dict) -> dict:
-        """One note on the wire."""
-        return {**note, "createdOn": iso(note["createdOn"]), "createdBy": dict(note["createdBy"])}
+        """One note on the wire (the same dict every time: it is only ever read)."""
+        wire = self._wire_notes.get(note["id"])
+        if wire is None:
+            wire = self._wire_notes[note["id"]] = {
+                **note, "createdOn": iso(note["createdOn"]), "createdBy": dict(note["createdBy"])}
+        return wire

@@ -35,6 +35,8 @@ class Wire:
             raise ValueError(f"unknown dialect {dialect!r}; the sandbox speaks v2 and v4")
         self.dialect = dialect
         self.v4 = dialect == "v4"
+        # v4 comments by note id: a note never changes once written (see HelpDesk.note_json).
+        self._comments: dict[int, dict] = {}
 
     # ---- out -------------------------------------------------------------------------------
     def ticket(self, data: dict, ticket: dict) -> dict:
@@ -65,8 +67,12 @@ class Wire:
         """A note (v2) or comment (v4)."""
         if not self.v4:
             return data
-        return {"id": str(data["id"]), "comment": data["note"], "isPublic": not data["isInternal"],
+        comment = self._comments.get(data["id"])
+        if comment is None:
+            comment = self._comments[data["id"]] = {
+                "id": str(data["id"]), "comment": data["note"], "isPublic": not data["isInternal"],
                 "createdOn": data["createdOn"], "author": data["createdBy"]}
+        return comment
 
     def ref(self, data: dict | None) -> dict | None:
         """An {id, name} reference with the dialect's ids."""

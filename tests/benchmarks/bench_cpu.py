@@ -102,6 +102,9 @@ def main() -> None:
         keys.write_bytes(sandbox.public_keys())
         app = create_app({"DESKDIRECTOR_HOSTS": [sandbox.url], "SECRET_KEY": "bench-" + "x" * 40,
                           "JWT_PUBLIC_KEYS": str(keys), "SESSION_DIR": f"{folder.name}/sessions"})
+        # As `ddsite serve` and app.py do once the app is built (a tree from before that has none).
+        from ddsite import server
+        getattr(server, "freeze_startup_objects", lambda: None)()
         meter.wrap(app, "wsgi_app", "whole")
         figures: dict[str, list[dict[str, float]]] = collections.defaultdict(list)
         ids = {"agent_ticket": setup.agent_ticket, "long_ticket": setup.long_ticket,
