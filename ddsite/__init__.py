@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 from flask import Flask, Response, current_app, session
+from flask.templating import Environment, _default_template_ctx_processor
 from flask_compress import Compress
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -53,9 +56,47 @@ def default_instance_folder() -> str:
     return platformdirs.user_data_dir("ddsite", appauthor=False)
 
 
+class Templates(Environment):
+    """Flask's Jinja environment, whose templates see the globals as one plain dict."""
+
+    def make_globals(self, d: dict[str, Any] | None) -> dict[str, Any]:
+        """The environment's globals overlaid with the template's own, copied as it loads."""
+        # Jinja keeps a live ChainMap over the two, and every render copies it into the
+        # context and every `{% from ... import %}` compares their keys, each key a ChainMap
+        # look-up (tens of microseconds a page). Jinja asks that globals not change once a
+        # template is loaded; ddsite's are all set while the app is built. Changes made to a
+        # template's globals still stay with that template.
+        return {**self.globals, **(d or {})}
+
+
+class Site(Flask):
+    """Flask, remembering which functions are plain (not coroutines), with `Templates`."""
+
+    jinja_environment = Templates
+
+    # Flask asks `inspect` whether each hook, context processor and view is a coroutine function
+    # every time it calls one, a dozen times a page; a function's answer never changes. Bounded,
+    # in case something hands it new functions on every request.
+    _KEEP_SYNC = 4096
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain_functions: set[FunctionType] = set()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """`func` as it is when it is a plain function; else Flask's wrapper."""
+        if type(func) is FunctionType and func in self._plain_functions:
+            return func
+        result = super().ensure_sync(func)
+        if (result is func and type(func) is FunctionType
+                and len(self._plain_functions) < self._KEEP_SYNC):
+            self._plain_functions.add(func)
+        return result
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app from defaults, DDSITE_* variables and `overrides`; no network, no sleeps."""
-    app = Flask(__name__, template_folder=resource_folder("templates"),
+    app = Site(__name__, template_folder=resource_folder("templates"),
                 static_folder=resource_folder("static"), instance_path=default_instance_folder())
     app.config.update(config.load(overrides))
     # CSRF: the secret lives in the server-side session, which ends with the token; a shorter
@@ -108,15 +149,30 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     page_urls.init_app(app)
 
     pages.register_pages(app)
+    _drop_repeated_default_context(app)
     app.add_url_rule("/", "index", _index)
     app.add_url_rule("/brand.css", "brand_css", _brand_css)
     return app
 
 
+def _drop_repeated_default_context(app: Flask) -> None:
+    """Run Flask's default context processor (`g`, `request`, `session`) once per page."""
+    # Every blueprint brings its own copy of it, so a blueprint's page ran it twice; the app's
+    # copy runs first and gives the same three names, which nothing in between replaces.
+    for name, processors in list(app.template_context_processors.items()):
+        if name is not None:
+            processors[:] = [p for p in processors if p is not _default_template_ctx_processor]
+            if not processors:
+                del app.template_context_processors[name]
+
+
 def _template_globals() -> dict[str, Any]:
+    # The session read once, here, for the countdown and the top bar alike; the <head>'s URLs.
+    current = session._get_current_object()
+    live = bool(current.get("token")) and current.get("exp", 0) > time.time()
     # The countdown needs the token's end; pages outside a live session show none.
-    live = bool(session.get("token")) and session.get("exp", 0) > time.time()
-    return {"session_exp": session.get("exp") if live else None}
+    return {"session_exp": current.get("exp") if live else None,
+            "head_urls": page_urls.head_urls(), **navigation.template_context(current, live)}
 
 
 def _index():

@@ -45,15 +45,20 @@ class BadFormInput(PageError):
 def refuse_oversized_stream() -> None:
     """Refuse a body of unstated length (chunked) over the size limit with 413, instead of reading
     only its first part as if it were all."""
+    environ = request.environ
+    # A request without Transfer-Encoding has a stated length or no body at all (RFC 9112
+    # 6.3), as every GET does: nothing to read. Checked first, since this runs on every request.
+    if "HTTP_TRANSFER_ENCODING" not in environ:
+        return
     limit = request.max_content_length
     if limit is None or request.content_length is not None:
         return
-    if "wsgi.input_terminated" not in request.environ:
+    if "wsgi.input_terminated" not in environ:
         return  # the server cannot say where such a body ends, so Werkzeug reads none of it
-    body = request.environ["wsgi.input"].read(limit + 1)
+    body = environ["wsgi.input"].read(limit + 1)
     if len(body) > limit:
         raise RequestEntityTooLarge(too_large_message(limit))
-    request.environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.input"] = io.BytesIO(body)
 
 
 def too_large_message(limit: int) -> str:

@@ -7,10 +7,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request, session, url_for
+from flask import Flask, current_app, request, session
+from flask.sessions import SessionMixin
 
 from .auth import URL_HANDLE
 from .deskdirector.models import User
+from .page_urls import page_url
 
 
 @dataclass(frozen=True)
@@ -33,18 +35,22 @@ LIST_LABELS = {"portal": ("My tickets", "Back to my tickets"), "tech": ("Queue",
 
 
 def init_app(app: Flask) -> None:
-    """Give `app` its own copy of the sections and the template globals that read them."""
+    """Give `app` its own copy of the sections (the app's context processor calls
+    `template_context`)."""
     app.extensions["ddsite_navigation"] = {audience: [] for audience in AUDIENCES}
-    app.context_processor(template_context)
 
 
-def template_context() -> dict:
-    """`nav_links` and `list_back` for the base template, the list's URL built once for both."""
-    who = audience()
-    if who is None:
+def template_context(current: SessionMixin, live: bool) -> dict:
+    """`nav_links` and `list_back` for the base template, the list's URL built once for both.
+
+    `current` is the session, read by the caller (which also needs it), and `live` whether its
+    token still holds.
+    """
+    who = current.get("app") if live else None
+    if who is None or not request.path.startswith(f"/{who}/"):
         return {"nav_links": [], "list_back": None}
-    list_url = _list_url(who)
-    return {"nav_links": _links(who, list_url), "list_back": _list_back(who, list_url)}
+    list_url = page_url(LIST_ENDPOINTS[who], **current.get(f"list_args.{who}", {}))
+    return {"nav_links": _links(current, who, list_url), "list_back": _list_back(who, list_url)}
 
 
 def add_link(app: Flask, audience: str, link: Link) -> None:
@@ -61,19 +67,19 @@ def audience() -> str | None:
     return current
 
 
-def _links(who: str, list_url: str) -> list[dict]:
+def _links(current: SessionMixin, who: str, list_url: str) -> list[dict]:
     """The sections for this page: label, URL and whether this page is inside it."""
-    if not session.get("user"):
+    if not current.get("user"):
         return []  # who-am-I has not answered yet (it runs beside the first page's reads)
     here = request.endpoint
     shown = []
     user = None
     for link in current_app.extensions["ddsite_navigation"].get(who, []):
         if link.visible is not None:
-            user = user or User.from_session(session["user"])  # only some links ask
+            user = user or User.from_session(current["user"])  # only some links ask
             if not link.visible(user):
                 continue
-        url = list_url if link.endpoint == LIST_ENDPOINTS[who] else url_for(link.endpoint)
+        url = list_url if link.endpoint == LIST_ENDPOINTS[who] else page_url(link.endpoint)
         shown.append({"label": link.label, "url": url,
                       "current": here == link.endpoint or here in link.also_current_on})
     return shown
@@ -84,7 +90,10 @@ def remember_list() -> None:
     who = audience()
     if who is None:
         return
-    args = {key: value for key, value in request.args.items() if key != URL_HANDLE}
+    # Not the handle, nor names `url_for` takes as its own ("endpoint", "_anchor", ...): a list
+    # URL with `?endpoint=x` broke every later page of the session with a 500.
+    args = {key: value for key, value in request.args.items()
+            if key != URL_HANDLE and key != "endpoint" and key[:1] != "_"}
     if session.get(f"list_args.{who}") != args:
         session[f"list_args.{who}"] = args
 
@@ -100,8 +109,3 @@ def scroll_anchor() -> str:
     list comes back at the same place; else ""."""
     at = request.args.get("at", "")
     return f"#at={at}" if _PIXELS.fullmatch(at) else ""
-
-
-def _list_url(who: str) -> str:
-    """The audience's list with the filters and page it had."""
-    return url_for(LIST_ENDPOINTS[who], **session.get(f"list_args.{who}", {}))

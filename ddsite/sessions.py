@@ -29,6 +29,7 @@ from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from redis.exceptions import RedisError
 from werkzeug.datastructures import CallbackDict
+from werkzeug.sansio.http import parse_cookie
 
 log = logging.getLogger(__name__)
 
@@ -384,8 +385,7 @@ class ServerSessionInterface(SessionInterface):
         self._ended_kept = ended_kept
         self.sessionless_paths = sessionless_paths
 
-    def _handle_from(self, app: Flask, request: Request) -> tuple[str | None, bool]:
-        cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
+    def _handle_from(self, cookie: str | None, request: Request) -> tuple[str | None, bool]:
         if cookie:
             return cookie, False
         # Forms post to URLs that already carry the handle, so the body is never read here
@@ -405,8 +405,11 @@ class ServerSessionInterface(SessionInterface):
             return ServerSession(store_down=True)
 
     def _open(self, app: Flask, request: Request) -> ServerSession:
-        handle, from_url = self._handle_from(app, request)
-        cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
+        # The Cookie header itself, parsed as `request.cookies` parses it: that property first
+        # collects the header by walking every key of the WSGI environ, on every page.
+        cookies = parse_cookie(request.environ.get("HTTP_COOKIE", ""))
+        cookie = cookies.get(app.config["SESSION_COOKIE_NAME"])
+        handle, from_url = self._handle_from(cookie, request)
         data = self.store.get(_KEY_PREFIX + handle) if handle else None
         if not isinstance(data, dict):
             return ServerSession(cookie=cookie)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import g, session, url_for
 
-from ddsite.page_urls import UrlMaker, asset_url
+from ddsite.page_urls import UrlMaker, asset_url, head_urls, page_url
 
 IDS = [1, 7, 42, 1001, 918273645546372819, 10**30]
 
@@ -72,3 +72,77 @@ def test_asset_urls_follow_file_changes_in_debug_mode(app, tmp_path):
         assert asset_url("static", filename="ddsite.js") == url_for("static", filename="ddsite.js")
         assert asset_url("tech.home") == url_for("tech.home")  # not an asset: plain url_for
     assert app.extensions["ddsite_asset_urls"] == {}
+
+
+def _serve_once(app) -> None:
+    # Page URLs are remembered only once the app has served a request (its rules are final).
+    app.test_client().get("/healthz")
+
+
+@pytest.mark.parametrize("script_root", ["", "/support"])
+def test_page_urls_are_what_url_for_writes_and_are_built_once(app, script_root):
+    _serve_once(app)
+    calls = [("tech.home", {}), ("tech.queue", {"view": "open", "page": "2"}),
+             ("tech.ticket", {"ticket_id": 1005}), ("tech.queue", {"q": "ä & <b>", "page": 2})]
+    with app.test_request_context("/tech/", base_url=f"http://localhost{script_root}"):
+        for endpoint, values in calls:
+            assert page_url(endpoint, **values) == url_for(endpoint, **values)
+        assert page_url("tech.home").startswith(f"{script_root}/tech/")
+        known = dict(app.extensions["ddsite_page_urls"])
+        assert len(known) == len(calls)
+        for endpoint, values in calls:
+            page_url(endpoint, **values)
+        assert app.extensions["ddsite_page_urls"] == known  # the second time: nothing built
+
+
+def test_what_page_urls_leave_to_url_for(app):
+    _serve_once(app)
+    with app.test_request_context("/tech/"):
+        g.session_in_url = True
+        session.handle = "h4ndle-x"
+        assert page_url("tech.home") == url_for("tech.home") == "/tech/?ddsid=h4ndle-x"
+        g.session_in_url = False
+        # Flask's own options, a value that is not text or a whole number (True is written
+        # "True", 1 is "1"), a relative endpoint: url_for decides, and nothing is remembered.
+        assert page_url("tech.home", _anchor="main") == "/tech/#main"
+        assert page_url("tech.queue", page=True) == url_for("tech.queue", page=True)
+        assert page_url("tech.queue", page=1) == "/tech/queue?page=1"
+        assert page_url(".home") == url_for(".home")
+        assert list(app.extensions["ddsite_page_urls"].values()) == ["/tech/queue?page=1"]
+
+
+def test_a_blueprints_own_url_processor_turns_remembering_off(app):
+    from flask import Blueprint
+
+    bp = Blueprint("dated", __name__, url_prefix="/tech/dated")
+    bp.add_url_rule("/", "index", lambda: "")
+    bp.url_defaults(lambda endpoint, values: values.setdefault("day", g.get("day", "mon")))
+    app.register_blueprint(bp)
+    _serve_once(app)
+    with app.test_request_context("/tech/"):
+        g.day = "tue"
+        assert page_url("dated.index") == "/tech/dated/?day=tue"
+        g.day = "wed"
+        assert page_url("dated.index") == "/tech/dated/?day=wed"
+        assert page_url("tech.home") == "/tech/"
+    assert app.extensions["ddsite_page_urls"] == {}
+
+
+def test_before_the_first_request_nothing_is_remembered(app):
+    with app.test_request_context("/tech/"):
+        assert page_url("tech.home") == "/tech/"
+    assert app.extensions["ddsite_page_urls"] == {}
+
+
+@pytest.mark.parametrize("script_root", ["", "/support"])
+def test_head_urls_are_the_four_asset_urls_kept_together(app, script_root):
+    with app.test_request_context("/tech/", base_url=f"http://localhost{script_root}"):
+        head = head_urls()
+        assert head == (asset_url("static", filename="favicon.svg"),
+                        asset_url("static", filename="ddsite.css"), asset_url("brand_css"),
+                        asset_url("static", filename="ddsite.js"))
+        assert head.stylesheet.startswith(f"{script_root}/static/ddsite.css?v=")
+        assert head_urls() is head  # the second page: nothing built
+    app.debug = True  # files change, and their fingerprints with them: built every time
+    with app.test_request_context("/tech/"):
+        assert head_urls() is not head_urls()
