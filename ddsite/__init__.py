@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import FunctionType
+from types import CodeType, FunctionType
 from typing import Any
 
 from flask import Flask, Response, current_app, session
@@ -75,22 +75,26 @@ class Site(Flask):
     jinja_environment = Templates
 
     # Flask asks `inspect` whether each hook, context processor and view is a coroutine function
-    # every time it calls one, a dozen times a page; a function's answer never changes. Bounded,
-    # in case something hands it new functions on every request.
+    # every time it calls one, a dozen times a page. For a plain function the answer is in its
+    # code's flags, so it is remembered by code object: closures made afresh on every request
+    # (`after_this_request` callbacks) share one entry and are not kept alive by it. Bounded,
+    # in case something compiles new code on every request.
     _KEEP_SYNC = 4096
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._plain_functions: set[FunctionType] = set()
+        self._plain_code: set[CodeType] = set()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """`func` as it is when it is a plain function; else Flask's wrapper."""
-        if type(func) is FunctionType and func in self._plain_functions:
+        # A function marked as a coroutine function (Python 3.12's markcoroutinefunction)
+        # says so outside its code: such functions always go to Flask.
+        plain = type(func) is FunctionType and not hasattr(func, "_is_coroutine_marker")
+        if plain and func.__code__ in self._plain_code:
             return func
         result = super().ensure_sync(func)
-        if (result is func and type(func) is FunctionType
-                and len(self._plain_functions) < self._KEEP_SYNC):
-            self._plain_functions.add(func)
+        if result is func and plain and len(self._plain_code) < self._KEEP_SYNC:
+            self._plain_code.add(func.__code__)
         return result
 
 

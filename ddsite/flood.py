@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import functools
 import math
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -75,6 +76,10 @@ class InlineExpiryMemoryStorage(MemoryStorage):
         super().__init__()  # starts the stock timer once; it ends 10 ms later and is not restarted
         self._sweep_every = sweep_every
         self._next_sweep = time.time() + sweep_every
+        # One lock for every window, not the stock lock per key: a sweep that dropped a key's
+        # lock while a sign-in waited on it would let that sign-in and the next one, holding a
+        # new lock, both write the window (a hit lost). Sign-ins are too rare to contend.
+        self._windows = threading.Lock()
 
     def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
         """Take `amount` entries in `key`'s window of `expiry` seconds, if `limit` allows."""
@@ -84,7 +89,7 @@ class InlineExpiryMemoryStorage(MemoryStorage):
         if now >= self._next_sweep:
             self._next_sweep = now + self._sweep_every
             self.sweep(now)
-        with self.locks[key]:
+        with self._windows:
             events = self._unexpired(key, now)
             entry = events[limit - amount] if len(events) > limit - amount else None
             if entry and entry.atime >= now - expiry:
@@ -95,11 +100,10 @@ class InlineExpiryMemoryStorage(MemoryStorage):
 
     def sweep(self, now: float) -> None:
         """Forget every window whose entries have all expired."""
-        for key in list(self.events):
-            with self.locks[key]:
+        with self._windows:
+            for key in list(self.events):
                 if not self._unexpired(key, now):
-                    self.events.pop(key, None)
-                    self.locks.pop(key, None)
+                    del self.events[key]
 
     def _unexpired(self, key: str, now: float) -> list[Entry]:
         # Newest first, so expiry times only fall along the list: cut at the first one past.

@@ -3,7 +3,9 @@ check of each hook, reading an empty body."""
 
 from __future__ import annotations
 
+import gc
 import io
+import weakref
 
 import flask.app
 from flask import render_template_string
@@ -39,6 +41,25 @@ def test_a_plain_functions_coroutine_check_is_done_once(app, monkeypatch):
     bound = "text".upper  # not a plain function: asked every time, never kept
     assert app.ensure_sync(bound) is bound and app.ensure_sync(bound) is bound
     assert asked == [hook, bound, bound]
+
+
+def test_closures_made_per_request_share_one_check_and_are_not_kept_alive(app, monkeypatch):
+    asked = []
+    real = flask.app.iscoroutinefunction
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", lambda f: asked.append(f) or real(f))
+
+    def callback_for(response_text):
+        def callback(response):  # as after_this_request gets a fresh closure on every request
+            return response_text
+        return callback
+
+    first, second = callback_for("a"), callback_for("b")
+    assert app.ensure_sync(first) is first and app.ensure_sync(second) is second
+    assert asked == [first]
+    gone = weakref.ref(first)
+    del first, asked[:]
+    gc.collect()
+    assert gone() is None
 
 
 def test_a_coroutine_function_still_goes_to_flask_every_time(app, monkeypatch):
