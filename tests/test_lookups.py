@@ -86,6 +86,23 @@ def test_a_read_that_fans_out_itself_is_not_taken_for_a_cached_one(app, dd):
     assert [calls_to(dd, p) for p in ("/agents", "/priorities")] == [1, 1]
 
 
+def test_a_read_that_falls_back_on_any_exception_is_still_read_when_not_cached(app, dd):
+    api = app.extensions["ddsite"].client(HOST, make_token("acme~m~2"))
+    dd.add(responses.GET, TECH + "/priorities", json=[{"id": 1, "name": "Low"}])
+    dd.add(responses.GET, TECH + "/tickets/1005", json={"id": 1005, "summary": "Printer", "notes": []})
+    api.tech.priorities()
+
+    def ticket_or_nothing():
+        try:
+            return api.tech.ticket(1005)
+        except Exception:
+            return None
+
+    got = api.parallel(ticket=ticket_or_nothing, priorities=api.tech.priorities)
+    assert got["ticket"].summary == "Printer" and calls_to(dd, "/tickets/1005") == 1
+    assert [ref.name for ref in got["priorities"]] == ["Low"]
+
+
 def test_agents_of_one_instance_share_the_lists(app, dd):
     first, second = app.test_client(), app.test_client()
     sign_in(first, dd, "tech")

@@ -48,8 +48,12 @@ _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "tracep
 _CACHES_ONLY = threading.local()
 
 
-class _NotKept(Exception):
-    """A read the caches cannot answer: it has to go to DeskDirector."""
+class _NotKept(BaseException):
+    """A read the caches cannot answer: it has to go to DeskDirector.
+
+    A BaseException, like KeyboardInterrupt: a call handed to `Client.parallel` that catches
+    `Exception` (to fall back on something) must not take it for a failed read and answer with
+    its fallback, when the read was only put off until the fan-out."""
 
 
 # Told of every finished call: (operation, seconds, error or None, HTTP status or None).
@@ -494,7 +498,8 @@ class Client:
         Reads the look-up and count caches can answer are answered first, on the caller's
         thread; only those that must go to DeskDirector fan out. Handing a cached list to
         another thread cost more than reading it, and on most pages every read but one is
-        cached.
+        cached. So each call should be a read through this client and nothing else: work done
+        before its first uncached read runs on the caller's thread, and again when it fans out.
         """
         if getattr(_CACHES_ONLY, "on", False):
             raise _NotKept  # a read that fans out is no cached read
