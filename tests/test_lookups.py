@@ -307,6 +307,23 @@ def test_near_its_end_the_old_list_is_served_while_one_refresh_runs(cache, backg
     assert upstream.reads == 2
 
 
+def test_a_miss_does_not_wait_for_a_refresh_still_queued_behind_other_work(app):
+    # The background pool's only thread is busy (as with a page's own fan-out): the refresh
+    # queued behind it has not started, and a page that misses must not wait for it.
+    busy = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(busy.wait, 10)
+        cache = LookupCache(app.extensions["ddsite"].store, ttl=60, clock=Clock(),
+                            claim=claims(app), background=lambda: pool)
+        assert cache.get(HOST, "tech.agents", None, lambda: ["old"]) == ["old"]
+        cache._clock.now += 50  # into the last fifth: a refresh is queued, not started
+        assert cache.get(HOST, "tech.agents", None, lambda: ["refreshed"]) == ["old"]
+        cache._clock.now += 20  # the old copy has expired
+        page = cache.get(HOST, "tech.agents", None, lambda: ["read by the page"])
+        busy.set()
+    assert page == ["read by the page"]
+
+
 def test_a_list_answered_from_the_cache_alone_is_refreshed_near_its_end_too(cache, background):
     from ddsite.deskdirector.lookups import NOT_KEPT
 

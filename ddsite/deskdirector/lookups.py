@@ -165,7 +165,12 @@ class LookupCache:
             under_way = self._reads.get(key)
             if under_way is None:
                 mine = self._reads[key] = Future()
+                mine.set_running_or_notify_cancel()  # read now, on this thread
         if under_way is not None:
+            if not (under_way.running() or under_way.done()):
+                # A refresh still queued in the background pool, perhaps behind the fan-out of
+                # this very page: waiting for it could be waiting for ever. Read it now.
+                return fetch()
             try:
                 return under_way.result()
             except (_NotRead, DeskDirectorError):
@@ -202,6 +207,7 @@ class LookupCache:
         self._finish(key, under_way, error=_NotRead())
 
     def _refresh(self, key: str, fetch: Callable[[], Any], under_way: Future) -> None:
+        under_way.set_running_or_notify_cancel()  # from now on, a miss may wait for this read
         try:
             data = self._read_and_keep(key, fetch)
         except BaseException as error:  # DeskDirector's refusal, or the store's: nobody else hears
