@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request, session
@@ -49,7 +49,7 @@ def template_context(current: SessionMixin, live: bool) -> dict:
     who = current.get("app") if live else None
     if who is None or not request.path.startswith(f"/{who}/"):
         return {"nav_links": [], "list_back": None}
-    list_url = page_url(LIST_ENDPOINTS[who], **current.get(f"list_args.{who}", {}))
+    list_url = page_url(LIST_ENDPOINTS[who], **_list_args(current.get(f"list_args.{who}", {})))
     return {"nav_links": _links(current, who, list_url), "list_back": _list_back(who, list_url)}
 
 
@@ -90,12 +90,19 @@ def remember_list() -> None:
     who = audience()
     if who is None:
         return
-    # Not the handle, nor names `url_for` takes as its own ("endpoint", "_anchor", ...): a list
-    # URL with `?endpoint=x` broke every later page of the session with a 500.
-    args = {key: value for key, value in request.args.items()
-            if key != URL_HANDLE and key != "endpoint" and key[:1] != "_"}
+    args = _list_args(request.args)
     if session.get(f"list_args.{who}") != args:
         session[f"list_args.{who}"] = args
+
+
+def _list_args(args: Mapping[str, str]) -> dict[str, str]:
+    """A list's query without the handle or names `url_for` takes as its own ("endpoint",
+    "_anchor", ...): a list URL with `?endpoint=x` broke every later page of the session with a
+    500. Filtered when read too, for sessions that kept such names before."""
+    if not any(key == URL_HANDLE or key == "endpoint" or key[:1] == "_" for key in args):
+        return args if type(args) is dict else dict(args.items())
+    return {key: value for key, value in args.items()
+            if key != URL_HANDLE and key != "endpoint" and key[:1] != "_"}
 
 
 def _list_back(who: str, list_url: str) -> dict:

@@ -52,6 +52,16 @@ def test_query_names_url_for_takes_as_its_own_do_not_break_the_way_back(client, 
     assert html.unescape(top_bar) == "/tech/queue?view=open"
 
 
+def test_a_session_that_kept_such_names_before_still_finds_its_way_back(client, dd):
+    sign_in(client, dd, "tech")
+    with client.session_transaction() as stored:  # as a session saved by an earlier version
+        stored["list_args.tech"] = {"endpoint": "x", "_external": "1", "view": "open"}
+    home = client.get("/tech/")
+    assert home.status_code == 200
+    top_bar = re.search(r'<a href="([^"]+)">Queue</a>', home.get_data(as_text=True)).group(1)
+    assert html.unescape(top_bar) == "/tech/queue?view=open"
+
+
 def test_section_links_are_what_url_for_writes_with_the_handle_in_urls(client, dd):
     sign_in(client, dd, "tech")
     client.get("/tech/")  # the top bar's URLs are remembered while the handle stays out of URLs
