@@ -2,10 +2,11 @@
 
 Run:  .venv/bin/pip install -e '.[server]' && .venv/bin/python tests/benchmarks/bench_site.py
       [--baseline DIR] [--repeat 3] [--latency 0.05] [--quick] [--rows throughput,intake]
+      [--threads 8]
 
 The sandbox runs under gunicorn (keep-alive) with `--latency` added to every API call, and counts
 calls and TCP connections on its side. ddsite and a bare Flask "hello" run under the same gunicorn
-(gthread, 2 workers x 8 threads). With `--baseline DIR` (another checkout, e.g.
+(gthread, 2 workers x 8 threads, or `--threads`). With `--baseline DIR` (another checkout, e.g.
 `git worktree add /tmp/ddsite-main main`) both trees run side by side and every row is measured
 for each in turn, interleaved, `--repeat` times; medians are printed. Figures, never pass/fail.
 """
@@ -226,11 +227,13 @@ class Sandbox:
 class Site:
     """ddsite from one source tree under gunicorn, with signed-in users."""
 
-    def __init__(self, label: str, tree: Path, sandbox: Sandbox, folder: Path) -> None:
+    def __init__(self, label: str, tree: Path, sandbox: Sandbox, folder: Path,
+                 threads: int = THREADS) -> None:
         self.label, self.tree, self.sandbox = label, tree, sandbox
         keys = folder / "keys.pem"
         keys.write_bytes(sandbox.public_keys())
-        self.server = Gunicorn("app:app", cwd=tree, env={
+        self.server = Gunicorn("app:app", cwd=tree, threads=threads, env={
+            "DDSITE_SERVER_THREADS": str(threads),
             "DDSITE_DESKDIRECTOR_HOSTS": sandbox.url, "DDSITE_SECRET_KEY": "bench-" + "x" * 40,
             "DDSITE_JWT_PUBLIC_KEYS": str(keys), "DDSITE_SESSION_DIR": str(folder / "sessions"),
             # Hundreds of sign-ins from one loopback address are the benchmark, not a flood.
@@ -522,6 +525,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added per API call")
     parser.add_argument("--notes", type=int, default=1000, help="notes in the long conversation")
     parser.add_argument("--quick", action="store_true", help="fewer samples per figure")
+    parser.add_argument("--threads", type=int, default=THREADS,
+                        help=f"gunicorn threads per ddsite worker (default {THREADS}, the issue's)")
     parser.add_argument("--rows", help="only these rows, comma separated (e.g. throughput,intake; "
                                        "names: " + ", ".join(ROWS) + ")")
     args = parser.parse_args()
@@ -535,17 +540,17 @@ def main() -> None:
     try:
         sandbox = Sandbox(args.latency)
         servers.append(sandbox.server)
-        hello = Gunicorn("hello_app:app", cwd=HERE, env={})
+        hello = Gunicorn("hello_app:app", cwd=HERE, env={}, threads=args.threads)
         servers.append(hello)
         sites = []
         for index, (label, tree) in enumerate(trees):
             (Path(folder.name) / str(index)).mkdir()
-            site = Site(label, tree, sandbox, Path(folder.name) / str(index))
+            site = Site(label, tree, sandbox, Path(folder.name) / str(index), args.threads)
             servers.append(site.server)
             sites.append(site)
         setup = prepare(sandbox, args.notes)
         rows = Rows(sandbox, setup, args.quick)
-        print(f"gunicorn gthread {WORKERS}x{THREADS}; sandbox latency {args.latency * 1000:.0f} ms "
+        print(f"gunicorn gthread {WORKERS}x{args.threads}; sandbox latency {args.latency * 1000:.0f} ms "
               f"per call; {args.repeat} interleaved run(s); medians.", flush=True)
         results: dict[str, dict[str, list]] = {s.label: {} for s in sites}
         measured = [name for name in ROWS[:8] if name in wanted]
@@ -568,14 +573,14 @@ def main() -> None:
         if "demo" in wanted:
             for site in sites:
                 results[site.label]["demo"] = [probe(site.tree, "demo-keepalive")]
-        print_table(sites, results, args.notes)
+        print_table(sites, results, args.notes, args.threads)
     finally:
         for server in reversed(servers):
             server.stop()
         folder.cleanup()
 
 
-def print_table(sites: list[Site], results: dict, notes: int) -> None:
+def print_table(sites: list[Site], results: dict, notes: int, threads: int = THREADS) -> None:
     """One line per row of the issue's table; a column per tree."""
     lines: list[tuple[str, list[str], str]] = []
 
@@ -614,7 +619,7 @@ def print_table(sites: list[Site], results: dict, notes: int) -> None:
                    f"{median_of(r['connections'], 'tech', 'total'):.0f} agent; new after warm-up "
                    f"{median_of(r['connections'], 'portal', 'new'):.0f} / "
                    f"{median_of(r['connections'], 'tech', 'new'):.0f}"),
-        f"<= {WORKERS * THREADS}, none new")
+        f"<= {WORKERS * threads}, none new")
     row("requests per page view",
         lambda r: (f"{r['requests_per_view'][0]['requests']} "
                    f"({', '.join(r['requests_per_view'][0]['refetched']) or 'assets cached'}; "
