@@ -130,8 +130,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                       COMPRESS_EVALUATE_CONDITIONAL_REQUEST=False, **_COMPRESS_LEVELS)
     compress.init_app(app)
     # First: its before-request step keeps anything (CSRF included) from reading a bad body.
-    hooks.install(app, metrics=metrics, sweeper=sweeper, compress=compress)
+    hooks.install(app, metrics=metrics, sweeper=sweeper, compress=compress, csrf=csrf)
     csrf.init_app(app)
+    # flask-wtf's own before-request check runs on every request, GETs too, looking up the view's
+    # exemption before it looks at the method; hooks.install's step makes the same check, at the
+    # same point, only for the methods it checks.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     limiter, close_limiter = flood.make_limiter(app)
     app.extensions["ddsite"] = State(app, store=store, close_store=close_store, endpoints=table,
                                      csrf=csrf, limiter=limiter, close_limiter=close_limiter,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_compress import Compress
+from flask_wtf import CSRFProtect
 
 from . import assets, auth, forms, health, security, sendonce
 from .sessions import Sweeper
@@ -20,8 +21,10 @@ if TYPE_CHECKING:
     from .metrics import Metrics
 
 
-def install(app: Flask, *, metrics: Metrics, sweeper: Sweeper | None, compress: Compress) -> None:
-    """Register the steps; the first of them must run before anything reads a request's body."""
+def install(app: Flask, *, metrics: Metrics, sweeper: Sweeper | None, compress: Compress,
+            csrf: CSRFProtect) -> None:
+    """Register the steps; the first of them must run before anything reads a request's body.
+    The last is flask-wtf's default CSRF check (see create_app), for the methods it checks."""
     headers = security.page_headers(list(app.config["DESKDIRECTOR_HOSTS"]))
     compress_page = security.compress_without_breach(compress, app.config["COMPRESS_MIN_SIZE"])
 
@@ -37,6 +40,9 @@ def install(app: Flask, *, metrics: Metrics, sweeper: Sweeper | None, compress: 
         if sweeper is not None:
             sweeper.maybe_start()
         sendonce.count_in()
+        config = app.config
+        if request.method in config["WTF_CSRF_METHODS"] and config["WTF_CSRF_ENABLED"]:
+            csrf.protect(apply_exemptions=True)
         return None
 
     def after_request(response: Response) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from urllib.parse import urlsplit, urlunsplit
@@ -86,11 +87,31 @@ def page_headers(frame_ancestors: list[str]) -> tuple[tuple[str, str], ...]:
 def set_security_headers(response: Response, headers: tuple[tuple[str, str], ...]) -> Response:
     """Add `page_headers`, and no-store on everything but static files and brand.css (whose
     caching assets.py decides); never X-Frame-Options (the CSP says who may frame us)."""
+    no_store = request.endpoint not in SESSIONLESS_ENDPOINTS
+    replaced = _replaced_names(headers)
+    if any(name.lower() in replaced for name, _ in response.headers):
+        return _set_security_headers_one_by_one(response, headers, no_store)
+    # Most replies hold none of these names yet: one look at the reply's headers instead of a
+    # look per name (a set and a membership test each walk them), for the same list of headers.
+    for name, value in headers:
+        response.headers.add(name, value)
+    if no_store:
+        response.headers.add("Cache-Control", "no-store")
+    return response
+
+
+@functools.lru_cache(maxsize=8)  # one tuple of page headers per app
+def _replaced_names(headers: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    return frozenset({name.lower() for name, _ in headers} | {"x-frame-options", "cache-control"})
+
+
+def _set_security_headers_one_by_one(response: Response, headers: tuple[tuple[str, str], ...],
+                                     no_store: bool) -> Response:
     for name, value in headers:
         response.headers[name] = value
     if "X-Frame-Options" in response.headers:
         del response.headers["X-Frame-Options"]
-    if request.endpoint not in SESSIONLESS_ENDPOINTS:
+    if no_store:
         response.headers["Cache-Control"] = "no-store"
     return response
 

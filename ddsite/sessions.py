@@ -231,9 +231,18 @@ class FileStore(FileSystemCache):
 DISCARDED_SUFFIX = ".discarded" + FileSystemCache._fs_transaction_suffix
 
 
+_READ_SIZE = 65536
+
+
 def _read_all(handle: int) -> bytes:
-    chunks = []
-    while chunk := os.read(handle, 65536):
+    # A read of a regular file that returns less than was asked for has reached its end, so the
+    # usual entry (a session, a draft: a few hundred bytes) takes one read, not a second one
+    # that returns nothing. A full first read goes on until a read returns nothing.
+    chunk = os.read(handle, _READ_SIZE)
+    if len(chunk) < _READ_SIZE:
+        return chunk
+    chunks = [chunk]
+    while chunk := os.read(handle, _READ_SIZE):
         chunks.append(chunk)
     return b"".join(chunks)
 

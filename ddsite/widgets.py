@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from markupsafe import Markup, escape
 from wtforms import widgets as stock
+from wtforms.fields import SelectField
 from wtforms.fields.core import Label
 from wtforms.widgets.core import clean_key
 
@@ -100,33 +101,57 @@ def _textarea(widget, field, kwargs: dict) -> Markup:
 
 
 def _select(widget, field, kwargs: dict) -> Markup | None:
-    if field.has_groups():
-        return None  # <optgroup>s: rare, left to WTForms
+    options = _plain_select_options(field)
+    if options is None:
+        if field.has_groups():
+            return None  # <optgroup>s: rare, left to WTForms
+        options = [option(choice) for choice in field._iter_choices_normalized()]
     kwargs.setdefault("id", field.id)
     if widget.multiple:
         kwargs["multiple"] = True
     _add_flags(widget, field, kwargs, call=False)
     kwargs["name"] = field.name
-    html = [f"<select {attributes(kwargs)}>"]
-    html.extend(option(choice) for choice in field._iter_choices_normalized())
-    html.append("</select>")
-    return Markup("".join(html))
+    return Markup(f"<select {attributes(kwargs)}>{''.join(options)}</select>")
+
+
+def _plain_select_options(field) -> list[str] | None:
+    """The options of a SelectField whose choice methods are WTForms' own, from one walk of its
+    choices; None for any other field, or one with <optgroup>s.
+
+    WTForms walks the choices twice (`has_groups`, then `iter_choices`), building an object per
+    choice each time; this is what its `iter_choices` yields, written as it goes (the pinned
+    WTForms 3.3's `SelectField`; a test compares the two).
+    """
+    kind = type(field)
+    if kind.iter_choices is not _STOCK_ITER_CHOICES or kind.has_groups is not _STOCK_HAS_GROUPS:
+        return None
+    choices = field._choices_from_input(field.choices) or []
+    if any(choice.optgroup is not None for choice in choices):
+        return None
+    coerce, data = field.coerce, field.data
+    return [_option(c.value, c.label, coerce(c.value) == data, c.render_kw) for c in choices]
+
+
+_STOCK_ITER_CHOICES, _STOCK_HAS_GROUPS = SelectField.iter_choices, SelectField.has_groups
 
 
 def option(choice) -> str:
     """One <option> of a select, as WTForms' `Select.render_option` writes it."""
-    value, label = choice.value, choice.label
+    return _option(choice.value, choice.label, choice.selected, choice.render_kw)
+
+
+def _option(value, label, selected, render_kw) -> str:
     if isinstance(value, bool):
         value = str(value)
-    if not choice.render_kw and type(value) in _KEPT_TYPES and type(label) in _KEPT_TYPES:
-        return _plain_option(value, label, bool(choice.selected))
+    if not render_kw and type(value) in _KEPT_TYPES and type(label) in _KEPT_TYPES:
+        return _plain_option(value, label, bool(selected))
     label = escape(label or value)
-    if choice.render_kw:
-        params = {"value": value, **choice.render_kw}
-        if choice.selected:
+    if render_kw:
+        params = {"value": value, **render_kw}
+        if selected:
             params["selected"] = True
         return f"<option {attributes(params)}>{label}</option>"
-    selected = "selected " if choice.selected else ""
+    selected = "selected " if selected else ""
     return f'<option {selected}value="{_value(value)}">{label}</option>'
 
 

@@ -428,3 +428,20 @@ def _signed_in_by_two_racing_opens(app, dd) -> list[bool]:
                  for _ in range(2)]
     opened = [app.session_interface.open_session(app, request) for request in requests_]
     return [bool(s.get("user")) for s in opened]
+
+
+@pytest.mark.parametrize("size", [0, 1, 700, 65535, 65536, 65537, 2 * 65536, 200_000])
+def test_a_store_entry_is_read_whole_whatever_its_size(tmp_path, size):
+    # Short entries take one read; one that fills the first read exactly must still be read on.
+    import os
+
+    from ddsite.sessions import _read_all
+
+    content = os.urandom(size)
+    entry = tmp_path / "entry"
+    entry.write_bytes(content)
+    handle = os.open(entry, os.O_RDONLY)
+    try:
+        assert _read_all(handle) == content
+    finally:
+        os.close(handle)

@@ -135,6 +135,21 @@ def _csrf(agent, dd) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
+def test_a_post_checks_its_csrf_token_once_and_a_get_none(agent, dd, monkeypatch):
+    import flask_wtf.csrf
+
+    checked, real = [], flask_wtf.csrf.validate_csrf
+    monkeypatch.setattr(flask_wtf.csrf, "validate_csrf",
+                        lambda data, *args, **kwargs: checked.append(data) or real(data, *args, **kwargs))
+    csrf = _csrf(agent, dd)
+    assert checked == []
+    unconfirmed = agent.post("/tech/tickets/1005/take", data={"csrf_token": csrf, "confirmed": ""})
+    assert unconfirmed.status_code == 200 and "Take #1005?" in unconfirmed.get_data(as_text=True)
+    assert checked == [csrf]
+    forged = agent.post("/tech/tickets/1005/take", data={"csrf_token": csrf[:-2], "confirmed": "yes"})
+    assert forged.status_code == 400 and not patches(dd)
+
+
 def test_take_asks_first_then_assigns_me_alongside_others(agent, dd):
     csrf = _csrf(agent, dd)
     unconfirmed = agent.post("/tech/tickets/1005/take", data={"csrf_token": csrf, "confirmed": ""})

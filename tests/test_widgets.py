@@ -27,6 +27,7 @@ from ddsite.widgets import (
     CheckboxList,
     FastLabel,
     FastRenderMeta,
+    _plain_select_options,
     attributes,
     labelled_radios,
     option,
@@ -50,6 +51,8 @@ class Fields:
     grouped = SelectField("Grouped", choices=[SelectChoice("1", "New", optgroup="Open"),
                                               SelectChoice("6", "Closed", optgroup="Done")])
     many = SelectMultipleField("Many", choices=CHOICES[:4])
+    keyed = SelectField("Keyed", choices={"a": "A", "b": "<B>", "": "None"})
+    counted = SelectField("Counted", choices=lambda: [(1, "One"), (2, "Two & more")], coerce=int)
     radio = RadioField("Visibility", validators=[DataRequired()],
                        choices=[SelectChoice("internal", "Internal <note>"),
                                 SelectChoice("public", HOSTILE)])
@@ -81,6 +84,7 @@ class FastForm(Fields, Form):
 
 DATA = MultiDict([("text", HOSTILE), ("search", 'a"b'), ("hidden", "<x>"), ("body", "line\n<b>"),
                   ("pick", HOSTILE), ("pick_none", "9"), ("grouped", "6"), ("many", "1"),
+                  ("keyed", "b"), ("counted", "2"),
                   ("many", HOSTILE), ("radio", "public"), ("boxes", "2"), ("boxes", HOSTILE),
                   ("plain_boxes", HOSTILE), ("plain_boxes", "True"), ("required_boxes", "1")])
 RENDER_KW = [{}, {"aria_invalid": "true", "aria_describedby": "x-errors"},
@@ -206,6 +210,28 @@ def test_inputs_carry_flags_booleans_and_aria_and_escape_values():
         '<input class="wide" id="search" name="search" placeholder="Words" type="search" value="">')
     assert str(form.text.label) == '<label for="text">Sum&lt;mary&gt;</label>'
     assert isinstance(form.text.label, FastLabel)
+
+
+def test_a_plain_select_writes_its_options_from_one_walk_of_its_choices():
+    form = FastForm(DATA)
+    for name in ("pick", "pick_none", "keyed", "counted"):
+        assert _plain_select_options(form[name]) is not None, name  # the one-walk path is taken
+    assert _plain_select_options(form.grouped) is None  # <optgroup>s
+    assert _plain_select_options(form.many) is None  # its own iter_choices: the choices' walk
+
+    class Odd(SelectField):
+        def iter_choices(self):
+            return [Choice(c.value, c.label.upper(), c.value == "1", None) for c in self.choices]
+
+    class Custom(Form):
+        class Meta(FastRenderMeta):
+            pass
+
+        odd = Odd(choices=CHOICES[1:3])
+
+    odd = Custom().odd
+    assert _plain_select_options(odd) is None
+    assert 'selected value="1">NEW</option>' in str(odd())
 
 
 def test_what_the_fast_path_does_not_copy_goes_to_wtforms():
