@@ -8,8 +8,10 @@ more; these write the same markup, byte for byte (tests hold them equal to the m
 
 from __future__ import annotations
 
-from flask import current_app, g, url_for
+from flask import current_app, g
 from markupsafe import Markup, escape
+
+from .page_urls import page_url
 
 
 def back_link(back) -> Markup:
@@ -27,9 +29,9 @@ def pager(page, endpoint: str, args: dict) -> Markup:
     shown = (f"Showing {escape(page.first)}–{escape(page.last)} of {escape(page.total)}"
              if page.total else "Nothing to show")
     number = (page.skip // page.take) + 1
-    previous = (f'<a href="{escape(url_for(endpoint, page=number - 1, **args))}" rel="prev">'
+    previous = (f'<a href="{escape(page_url(endpoint, page=number - 1, **args))}" rel="prev">'
                 "Previous</a>" if page.has_previous else "")
-    following = (f'<a href="{escape(url_for(endpoint, page=number + 1, **args))}" rel="next">'
+    following = (f'<a href="{escape(page_url(endpoint, page=number + 1, **args))}" rel="next">'
                  "Next</a>" if page.has_next else "")
     return Markup(f'<nav class="pager" aria-label="Pages">\n  <p class="muted">{shown}</p>\n'
                   f"  \n  {previous}\n  {following}\n</nav>")

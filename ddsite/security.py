@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from urllib.parse import urlsplit, urlunsplit
@@ -75,6 +74,11 @@ def content_security_policy(frame_ancestors: list[str]) -> str:
             f"frame-ancestors {ancestors}")
 
 
+# What `set_security_headers` sets or removes on every reply (`page_headers` gives the first three).
+_OWN_HEADER_NAMES = frozenset({"content-security-policy", "referrer-policy",
+                               "x-content-type-options", "x-frame-options", "cache-control"})
+
+
 def page_headers(frame_ancestors: list[str]) -> tuple[tuple[str, str], ...]:
     """The headers every reply gets, worked out once per app: CSP, Referrer-Policy, nosniff."""
     return (("Content-Security-Policy", content_security_policy(frame_ancestors)),
@@ -88,8 +92,7 @@ def set_security_headers(response: Response, headers: tuple[tuple[str, str], ...
     """Add `page_headers`, and no-store on everything but static files and brand.css (whose
     caching assets.py decides); never X-Frame-Options (the CSP says who may frame us)."""
     no_store = request.endpoint not in SESSIONLESS_ENDPOINTS
-    replaced = _replaced_names(headers)
-    if any(name.lower() in replaced for name, _ in response.headers):
+    if any(name.lower() in _OWN_HEADER_NAMES for name, _ in response.headers):
         return _set_security_headers_one_by_one(response, headers, no_store)
     # Most replies hold none of these names yet: one look at the reply's headers instead of a
     # look per name (a set and a membership test each walk them), for the same list of headers.
@@ -98,11 +101,6 @@ def set_security_headers(response: Response, headers: tuple[tuple[str, str], ...
     if no_store:
         response.headers.add("Cache-Control", "no-store")
     return response
-
-
-@functools.lru_cache(maxsize=8)  # one tuple of page headers per app
-def _replaced_names(headers: tuple[tuple[str, str], ...]) -> frozenset[str]:
-    return frozenset({name.lower() for name, _ in headers} | {"x-frame-options", "cache-control"})
 
 
 def _set_security_headers_one_by_one(response: Response, headers: tuple[tuple[str, str], ...],

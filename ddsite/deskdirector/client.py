@@ -48,6 +48,11 @@ _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "tracep
 _CACHES_ONLY = threading.local()
 
 
+def _caches_only() -> bool:
+    """Whether this thread is answering from the caches alone (see `Client.parallel`)."""
+    return getattr(_CACHES_ONLY, "on", False)
+
+
 class _NotKept(BaseException):
     """A read the caches cannot answer: it has to go to DeskDirector.
 
@@ -326,7 +331,7 @@ class Client:
         left out. Look-up lists come from the look-up cache when there is one; a change drops
         the lists it relied on, and the user's counts it may have moved, whatever its outcome.
         """
-        caches_only = getattr(_CACHES_ONLY, "on", False)
+        caches_only = _caches_only()
         if self._lookups is not None and name in LOOKUPS and not params:
             def fetch() -> Any:
                 return self._observed(name, params, json, path_values)
@@ -347,17 +352,17 @@ class Client:
     def count(self, name: str, fetch: Callable[[], int], **variant: Any) -> int:
         """`fetch()`, a count: this user's copy from the count cache while it holds one."""
         if self._counts is None:
-            if getattr(_CACHES_ONLY, "on", False):
+            if _caches_only():
                 raise _NotKept
             return fetch()
-        if getattr(_CACHES_ONLY, "on", False):
+        if _caches_only():
             return _kept(self._counts.kept(self.host, name, self._user, fetch, **variant))
         return self._counts.get(self.host, name, self._user, fetch, **variant)
 
     def read_counted(self, name: str, fetch: Callable[[], Any], count: Callable[[Any], int],
                      **variant: Any) -> Any:
         """`fetch()` now; `count(its result)` renews this user's copy in the count cache."""
-        if getattr(_CACHES_ONLY, "on", False):
+        if _caches_only():
             raise _NotKept
         if self._counts is None:
             return fetch()
@@ -501,7 +506,7 @@ class Client:
         cached. So each call should be a read through this client and nothing else: work done
         before its first uncached read runs on the caller's thread, and again when it fans out.
         """
-        if getattr(_CACHES_ONLY, "on", False):
+        if _caches_only():
             raise _NotKept  # a read that fans out is no cached read
         answered: dict[str, Any] = {}
         if self._lookups is not None or self._counts is not None:
