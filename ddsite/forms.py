@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from flask import current_app, request
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
+from flask_wtf.form import _Auto
 from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import (
@@ -24,7 +25,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput
 
 from .auth import PageError
-from .binding import FastBindMeta
+from .binding import FastBindMeta, copy_blank_form
 from .deskdirector.errors import Invalid
 from .deskdirector.models import Ref
 from .widgets import CheckboxList, FastRenderMeta, attributes
@@ -161,11 +162,16 @@ class RefsField(SelectMultipleField):
 
 
 class Form(FlaskForm):
-    """Base of ddsite's forms: fields are bound by copying (ddsite.binding) and render through
-    ddsite.widgets (the same fields and HTML, less CPU)."""
+    """Base of ddsite's forms: fields are bound by copying, a blank form is a copy of the first
+    (ddsite.binding), and they render through ddsite.widgets (the same forms and HTML, less
+    CPU)."""
 
     class Meta(FastBindMeta, FastRenderMeta):
         pass
+
+    def __init__(self, formdata=_Auto, **kwargs) -> None:
+        if kwargs or not copy_blank_form(self, formdata):
+            super().__init__(formdata=formdata, **kwargs)
 
 
 class ListFilterForm(Form):
