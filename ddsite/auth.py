@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, unquote_plus, urlencode, urlsplit
 
 import jwt
 from flask import Blueprint, current_app, g, redirect, request, session
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -122,9 +123,7 @@ def require_session(app_name: str):
     # Read through the proxy once: this runs on every page, and each proxied read is a look-up.
     current = session._get_current_object()
     if URL_HANDLE in args and current.get("transport") == "pending":
-        response = settle_transport()
-        if response is not None:
-            return response
+        settle_transport()
     if not current.get("host"):
         raise NoToken("This page opens from a menu item in DeskDirector. Open DeskDirector and "
                       "choose the menu item again.")
@@ -211,7 +210,9 @@ def intake(app_name: str, path: str | None = None):
     session.update({"host": host, "token": token, "exp": exp, "app": app_name,
                     "user": user.to_session() if user else None,
                     "transport": "cookie" if cookie_works else "pending"})
-    if not cookie_works:
+    if cookie_works:
+        state().metrics.sessions.labels("cookie").inc()  # else counted once it has settled
+    else:
         session["settle"] = settle_ticket(request)
     state().metrics.intakes.labels(app_name).inc()
     log.info("Signed in %s user %s on %s for %d s", app_name, user.id if user else "(confirming)",
@@ -224,17 +225,27 @@ def intake(app_name: str, path: str | None = None):
     return redirect((path or request.path) + (f"?{urlencode(query)}" if query else ""), code=303)
 
 
-def settle_transport():
-    """Second leg of intake: did the cookie come back? If so, drop the handle from the URL."""
+def settle_transport() -> None:
+    """Second leg of intake, the page itself: did the cookie come back? Then the cookie carries
+    the session from now on, and the page's script drops the handle from the address."""
     state().metrics.sessions.labels("url" if session.from_url else "cookie").inc()
     session.pop("settle", None)
     if session.from_url:
         session["transport"] = "url"  # cookie blocked: the handle stays in every URL
         session["bound_to"] = browser_binding(request)
-        return None
+        return
+    # No third request to a clean URL: this page is served as the clean URL's (its links, and
+    # anything built from its query, leave the handle out), and a handle in a URL no longer
+    # opens a session whose cookie works (sessions.py), so the one still in the address until
+    # the page's script replaces it opens nothing, wherever it is copied to.
     session["transport"] = "cookie"
-    query = [(k, v) for k, v in request.args.items(multi=True) if k != URL_HANDLE]
-    return redirect(request.path + (f"?{urlencode(query)}" if query else ""), code=303)
+    query = "&".join(part for part in request.query_string.decode("latin-1").split("&")
+                     if part and unquote_plus(part.partition("=")[0]) != URL_HANDLE)
+    request.environ["QUERY_STRING"], request.query_string = query, query.encode("latin-1")
+    request.args = ImmutableMultiDict(
+        [(k, v) for k, v in request.args.items(multi=True) if k != URL_HANDLE])
+    address = quote(request.script_root + request.path, safe="/:@!$&'()*+,;=~")
+    g.clean_url = address + (f"?{query}" if query else "")
 
 
 def allowed_host(raw: str | None) -> str:

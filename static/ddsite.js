@@ -204,6 +204,11 @@
   }, true);
 
   document.addEventListener("DOMContentLoaded", function () {
+    // The first page after sign-in, where the cookie proved to work: the session handle leaves
+    // the address (it no longer opens anything) without another request.
+    if (document.body.dataset.cleanUrl) {
+      history.replaceState(history.state, "", document.body.dataset.cleanUrl);
+    }
     document.querySelectorAll(".session-notice[data-exp]").forEach(startCountdown);
     document.querySelectorAll("form").forEach(watchSubmit);
     document.querySelectorAll("form[data-autosubmit]").forEach(autoSubmit);

@@ -111,3 +111,25 @@ def test_who_am_i_unreachable_on_the_landing_page_is_asked_again_on_the_next(cli
     home_lists(dd)
     assert "Pat Lee" in client.get("/portal/").get_data(as_text=True)
     assert sum(call.request.url == ME for call in dd.calls) == 4
+
+
+def test_a_new_browser_lands_on_the_page_in_the_second_request_with_the_handle_dropped(app, dd):
+    browser = app.test_client()
+    dd.add(responses.GET, TICKET, json={"id": 1005, "summary": "Printer", "notes": []})
+    dd.add(responses.GET, ME, json=CONTACT)
+    intake = browser.get(deep_link(make_token()) + "&back=%2Fportal%2F&q=a+b")
+    handle = intake.headers["Location"].split("ddsid=")[1]
+    page = browser.get(intake.headers["Location"])  # the cookie came back: this is the page
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Printer" in text
+    # Served as the clean URL's page: the script puts that URL in the address, and nothing on
+    # the page carries the handle, not even what is built from the page's own query.
+    assert 'data-clean-url="/portal/tickets/1005?back=%2Fportal%2F&amp;q=a+b"' in text
+    assert handle not in text and "ddsid" not in text
+    # The handle left behind in the address opens nothing now that the cookie carries the session.
+    stranger = app.test_client()
+    assert stranger.get(f"/portal/tickets/1005?ddsid={handle}").status_code == 400
+    # And the next page is an ordinary one.
+    dd.add(responses.GET, TICKET, json={"id": 1005, "summary": "Printer", "notes": []})
+    again = browser.get("/portal/tickets/1005").get_data(as_text=True)
+    assert "Printer" in again and "data-clean-url" not in again
