@@ -146,7 +146,8 @@ class FileStore(FileSystemCache):
     Every page reads its session from the store, and many read drafts, look-up lists and form
     outcomes too; cachelib opens each file as a buffered Python file inside a retrying context
     manager, which costs several times what reading it does. Same files, same answers: None for
-    an entry that is missing, expired or unreadable.
+    an entry that is missing, expired or unreadable. Readers that never change what they read
+    (the look-up caches) may share one decoded copy per version of a file (`get_shared`).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -168,7 +169,8 @@ class FileStore(FileSystemCache):
         try:
             status = os.stat(filename)
         except OSError as error:
-            self._shared.forget(key)
+            if kept is not None:
+                self._shared.forget(key)
             return None if isinstance(error, FileNotFoundError) else self.get(key)
         if kept is not None and kept.stamp == stamp(status):
             if kept.live(time.time()):
