@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import logging
 import math
@@ -153,6 +154,9 @@ class FileStore(FileSystemCache):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._shared = SharedEntries()
+        # The few keys read shared are read on every page: their file names (a hash each) are
+        # remembered too, those of entries that do not exist (yet) included.
+        self._shared_filename = functools.lru_cache(maxsize=1024)(self._get_filename)
 
     def get(self, key: str) -> Any:
         return self._read(key, self._get_filename(key))
@@ -164,14 +168,13 @@ class FileStore(FileSystemCache):
         A stat of the file (every write is a new file renamed into place) tells whether another
         worker changed it; a file that is gone drops what was kept, an expired entry is None.
         """
-        kept = self._shared.recall(key)
-        filename = kept.filename if kept is not None else self._get_filename(key)
+        filename = self._shared_filename(key)
         try:
             status = os.stat(filename)
         except OSError as error:
-            if kept is not None:
-                self._shared.forget(key)
+            self._shared.forget(key)
             return None if isinstance(error, FileNotFoundError) else self.get(key)
+        kept = self._shared.recall(key)
         if kept is not None and kept.stamp == stamp(status):
             if kept.live(time.time()):
                 return kept.value
@@ -199,7 +202,7 @@ class FileStore(FileSystemCache):
             if expires == 0 or expires >= time.time():
                 value = pickle.loads(memoryview(data)[4:])
                 if shared:  # the version read is the open file's: a rename since cannot mix in
-                    self._shared.keep(key, filename, os.fstat(handle), expires, value)
+                    self._shared.keep(key, os.fstat(handle), expires, value)
                 return value
             if shared:
                 self._shared.forget(key)

@@ -42,7 +42,6 @@ def stamp(status: os.stat_result) -> Stamp:
 class SharedEntry(NamedTuple):
     """One decoded entry and the version of its file it was decoded from."""
 
-    filename: str
     stamp: Stamp
     expires: int  # cachelib's expiry header: 0 for never, else seconds since the epoch
     value: Any
@@ -82,8 +81,7 @@ class SharedEntries:
                 self._entries.move_to_end(key)
             return entry
 
-    def keep(self, key: str, filename: str, status: os.stat_result, expires: int,
-             value: Any) -> None:
+    def keep(self, key: str, status: os.stat_result, expires: int, value: Any) -> None:
         """Keep `value`, decoded from the file whose fstat is `status`, when it may be trusted."""
         size = status.st_size
         trusted = status.st_mtime < time.time() - self._trusted_after_seconds
@@ -91,17 +89,19 @@ class SharedEntries:
             self._drop(key)
             if not trusted or size > self._max_entry_bytes:
                 return
-            self._entries[key] = SharedEntry(filename, stamp(status), expires, value)
+            self._entries[key] = SharedEntry(stamp(status), expires, value)
             self._bytes += size
             while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
                 self._drop(next(iter(self._entries)))
 
     def forget(self, key: str) -> None:
         """Drop what is kept for `key` (its file is gone, expired or unreadable)."""
+        if key not in self._entries:  # the usual case (a list never changed has no generation)
+            return
         with self._lock:
             self._drop(key)
 
     def _drop(self, key: str) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None:
-            self._bytes -= entry.stamp[2]
+            self._bytes -= entry.stamp[2]  # its size

@@ -113,7 +113,8 @@ class LookupCache:
         owner = self._owner(host, name, user)
         generation = self._read_kept(f"{_PREFIX}generation:{owner}") or 0
         # repr: a value with a comma or an equals sign (a search's text) cannot pass for two.
-        variant = ",".join(f"{k}={v!r}" for k, v in sorted(path_values.items()) if v is not None)
+        variant = ",".join(f"{k}={v!r}" for k, v in sorted(path_values.items())
+                           if v is not None) if path_values else ""
         return f"{_PREFIX}{owner}:{generation}:{variant}"
 
     def get(self, host: str, name: str, user: Any, fetch: Callable[[], Any],
