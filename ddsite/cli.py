@@ -41,8 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="HOST:PORT to listen on (default 127.0.0.1:8000)")
     serve.add_argument("--workers", type=_positive_int, default=None,
                        help="worker processes (default: 2 per CPU core, plus 1)")
-    serve.add_argument("--threads", type=_positive_int, default=4,
-                       help="threads per worker (default 4)")
+    serve.add_argument("--threads", type=_positive_int, default=None,
+                       help="threads per worker (default: DDSITE_SERVER_THREADS, else 8)")
 
     commands.add_parser("check", help="print the configuration and whether each instance answers")
     probe_command.add_parser(commands)

@@ -6,9 +6,10 @@ import io
 import re
 from collections.abc import Mapping
 
-from flask import current_app, request
+from flask import current_app, g, request, session
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import generate_csrf
+from flask_wtf.csrf import _FlaskFormCSRF, generate_csrf
+from flask_wtf.form import _Auto
 from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import (
@@ -24,7 +25,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput
 
 from .auth import PageError
-from .binding import FastBindMeta
+from .binding import FastBindMeta, copy_blank_form
 from .deskdirector.errors import Invalid
 from .deskdirector.models import Ref
 from .widgets import CheckboxList, FastRenderMeta, attributes
@@ -160,12 +161,58 @@ class RefsField(SelectMultipleField):
                                          if r.id is not None and str(r.id) not in known)]
 
 
+# A session's signed CSRF token, by (signing key, field name, the session's raw secret).
+_SIGNED: dict[tuple[str, str, str], str] = {}
+_SIGNED_KEPT = 10_000
+
+
+def csrf_token(secret_key: str | None = None, field_name: str | None = None) -> str:
+    """This request's signed CSRF token: flask-wtf's `generate_csrf`, signed once per session.
+
+    flask-wtf signs the session's secret afresh on every page (itsdangerous: a key derived, a
+    JSON dump, an HMAC; tens of microseconds). Its signature carries the time it was made, which
+    only matters under `WTF_CSRF_TIME_LIMIT`; ddsite has none (a token lasts as long as its
+    session), so the first signature of a session's secret serves every later page. With a
+    time limit set, every page signs afresh, as flask-wtf does.
+    """
+    config = current_app.config
+    field_name = field_name or config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    secret_key = secret_key or config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)
+    raw = session.get(field_name)
+    if config.get("WTF_CSRF_TIME_LIMIT", 3600) is not None or not isinstance(raw, str):
+        return generate_csrf(secret_key, field_name)  # also makes a session's first secret
+    signed = g.get(field_name)
+    if signed is None:
+        key = (secret_key, field_name, raw)
+        signed = _SIGNED.get(key)
+        if signed is None:
+            signed = generate_csrf(secret_key, field_name)
+            if len(_SIGNED) >= _SIGNED_KEPT:
+                _SIGNED.clear()  # sessions end; their tokens need not stay
+            _SIGNED[key] = signed
+        setattr(g, field_name, signed)  # where flask-wtf keeps this request's token
+    return signed
+
+
+class _SignedOnceCSRF(_FlaskFormCSRF):
+    """flask-wtf's form CSRF, its token from `csrf_token`."""
+
+    def generate_csrf_token(self, csrf_token_field) -> str:
+        """The token the form's hidden field carries."""
+        return csrf_token(self.meta.csrf_secret, self.meta.csrf_field_name)
+
+
 class Form(FlaskForm):
-    """Base of ddsite's forms: fields are bound by copying (ddsite.binding) and render through
-    ddsite.widgets (the same fields and HTML, less CPU)."""
+    """Base of ddsite's forms: fields are bound by copying, a blank form is a copy of the first
+    (ddsite.binding), they render through ddsite.widgets (the same forms and HTML, less CPU),
+    and their CSRF token is signed once per session."""
 
     class Meta(FastBindMeta, FastRenderMeta):
-        pass
+        csrf_class = _SignedOnceCSRF
+
+    def __init__(self, formdata=_Auto, **kwargs) -> None:
+        if kwargs or not copy_blank_form(self, formdata):
+            super().__init__(formdata=formdata, **kwargs)
 
 
 class ListFilterForm(Form):
@@ -202,7 +249,7 @@ def csrf_input() -> Markup:
     """This request's CSRF token as the hidden input a form's `csrf_token(id=False)` writes, for
     pages that show many small forms (the queue's quick actions) without building one."""
     name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    return Markup(f"<input {attributes({'name': name, 'type': 'hidden', 'value': generate_csrf()})}>")
+    return Markup(f"<input {attributes({'name': name, 'type': 'hidden', 'value': csrf_token()})}>")
 
 
 class OnceForm(Form):

@@ -63,8 +63,9 @@ def prepare_metrics_folder() -> None:
     atexit.register(remove_folder)
 
 
-def serve(bind: str, workers: int | None, threads: int) -> int:
-    """Build the app, then run it under gunicorn until SIGTERM or Ctrl-C."""
+def serve(bind: str, workers: int | None, threads: int | None) -> int:
+    """Build the app, then run it under gunicorn until SIGTERM or Ctrl-C (`threads` per worker:
+    by default the app's SERVER_THREADS, so the two can never disagree)."""
     try:
         from gunicorn.app.base import BaseApplication
         from gunicorn.glogging import Logger
@@ -76,7 +77,8 @@ def serve(bind: str, workers: int | None, threads: int) -> int:
 
     # Raises ConfigError with its message before anything is forked. The pools for DeskDirector
     # calls are sized from the threads that will really run.
-    app = create_app({"SERVER_THREADS": threads})
+    app = create_app({"SERVER_THREADS": threads} if threads else None)
+    threads = app.config["SERVER_THREADS"]
     freeze_startup_objects()
 
     class RedactingLogger(Logger):

@@ -6,12 +6,13 @@ import http.client
 import io
 import re
 import threading
+import uuid
 
 import pytest
 import responses
 from werkzeug.serving import make_server
 
-from ddsite.forms import csrf_input
+from ddsite.forms import csrf_input, csrf_token
 from ddsite.tech.forms import ConfirmForm
 
 from .conftest import HOST, sign_in
@@ -127,3 +128,52 @@ def test_the_bare_csrf_input_is_what_a_forms_csrf_field_writes(app, field_name):
         bare = csrf_input()
         assert str(bare) == str(ConfirmForm()[field_name or "csrf_token"](id=False))
         assert f'name="{field_name or "csrf_token"}" type="hidden" value="' in bare
+
+
+def test_a_sessions_csrf_token_is_signed_once_and_still_checked_by_flask_wtf(app, monkeypatch):
+    import flask_wtf.csrf
+    from flask import session
+    from flask_wtf.csrf import validate_csrf
+
+    signed = []
+    sign = flask_wtf.csrf.URLSafeTimedSerializer.dumps
+    monkeypatch.setattr(flask_wtf.csrf.URLSafeTimedSerializer, "dumps",
+                        lambda self, raw: signed.append(raw) or sign(self, raw))
+    tokens, secret = [], f"a-sessions-secret-{uuid.uuid4()}"  # unsigned by any earlier test
+    for path in ("/tech/queue", "/tech/tickets/1", "/tech/queue"):
+        with app.test_request_context(path):
+            session["csrf_token"] = secret
+            tokens.append((csrf_token(), ConfirmForm().csrf_token.current_token, csrf_input()))
+            validate_csrf(tokens[-1][0])  # what flask-wtf's check of a POST does
+    assert signed == [secret]  # one signature, three pages
+    assert len({t for page in tokens for t in page[:2]}) == 1 and tokens[0][0] in tokens[2][2]
+    with app.test_request_context("/tech/queue"):
+        session["csrf_token"] = secret + "-another"
+        validate_csrf(theirs := csrf_token())
+        assert theirs != tokens[0][0] and signed[-1] == secret + "-another"
+
+
+def test_with_a_csrf_time_limit_every_page_signs_afresh(app, monkeypatch):
+    import flask_wtf.csrf
+    from flask import session
+
+    app.config["WTF_CSRF_TIME_LIMIT"] = 600
+    signed = []
+    sign = flask_wtf.csrf.URLSafeTimedSerializer.dumps
+    monkeypatch.setattr(flask_wtf.csrf.URLSafeTimedSerializer, "dumps",
+                        lambda self, raw: signed.append(raw) or sign(self, raw))
+    for _ in range(2):
+        with app.test_request_context("/tech/queue"):
+            session["csrf_token"] = "the-sessions-secret"
+            csrf_token()
+    assert signed == ["the-sessions-secret"] * 2
+
+
+def test_a_session_without_a_csrf_secret_gets_one_and_a_token_for_it(app):
+    from flask import session
+    from flask_wtf.csrf import validate_csrf
+
+    with app.test_request_context("/tech/queue"):
+        assert "csrf_token" not in session
+        validate_csrf(csrf_token())
+        assert isinstance(session["csrf_token"], str)

@@ -148,6 +148,13 @@ def test_serve_sizes_the_deskdirector_pools_from_its_threads(tmp_path, monkeypat
             monkeypatch.setenv(name, value)
     assert main(["serve", "--bind", f"127.0.0.1:{free_port()}", "--threads", "3"]) == 0
     assert seen == {"threads": 3, "pool": 3, "frozen": True}
+    # Without --threads: DDSITE_SERVER_THREADS, for gunicorn and the pools alike, else 8.
+    monkeypatch.setenv("DDSITE_SERVER_THREADS", "6")
+    assert main(["serve", "--bind", f"127.0.0.1:{free_port()}"]) == 0
+    assert seen == {"threads": 6, "pool": 6, "frozen": True}
+    monkeypatch.delenv("DDSITE_SERVER_THREADS")
+    assert main(["serve", "--bind", f"127.0.0.1:{free_port()}"]) == 0
+    assert seen == {"threads": 8, "pool": 8, "frozen": True}
 
 
 def test_serve_refuses_a_bad_bind_address(capsys):
