@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import logging
 import math
@@ -30,6 +31,8 @@ from flask.sessions import SessionInterface, SessionMixin
 from redis.exceptions import RedisError
 from werkzeug.datastructures import CallbackDict
 from werkzeug.sansio.http import parse_cookie
+
+from .shared_entries import SharedEntries, stamp
 
 log = logging.getLogger(__name__)
 
@@ -144,11 +147,43 @@ class FileStore(FileSystemCache):
     Every page reads its session from the store, and many read drafts, look-up lists and form
     outcomes too; cachelib opens each file as a buffered Python file inside a retrying context
     manager, which costs several times what reading it does. Same files, same answers: None for
-    an entry that is missing, expired or unreadable.
+    an entry that is missing, expired or unreadable. Readers that never change what they read
+    (the look-up caches) may share one decoded copy per version of a file (`get_shared`).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shared = SharedEntries()
+        # The few keys read shared are read on every page: their file names (a hash each) are
+        # remembered too, those of entries that do not exist (yet) included.
+        self._shared_filename = functools.lru_cache(maxsize=1024)(self._get_filename)
+
     def get(self, key: str) -> Any:
-        filename = self._get_filename(key)
+        return self._read(key, self._get_filename(key))
+
+    def get_shared(self, key: str) -> Any:
+        """What `get` answers, as one decoded object shared by every caller in this process while
+        the entry's file is unchanged: READ-ONLY, for callers that never change what they get.
+
+        A stat of the file (every write is a new file renamed into place) tells whether another
+        worker changed it; a file that is gone drops what was kept, an expired entry is None.
+        """
+        filename = self._shared_filename(key)
+        try:
+            status = os.stat(filename)
+        except OSError as error:
+            self._shared.forget(key)
+            return None if isinstance(error, FileNotFoundError) else self.get(key)
+        kept = self._shared.recall(key)
+        if kept is not None and kept.stamp == stamp(status):
+            if kept.live(time.time()):
+                return kept.value
+            self._shared.forget(key)
+            return None
+        return self._read(key, filename, shared=True)
+
+    def _read(self, key: str, filename: str, *, shared: bool = False) -> Any:
+        """The entry in `filename`, read fresh; `shared`: also kept for `get_shared`."""
         try:
             handle = os.open(filename, os.O_RDONLY)
         except FileNotFoundError:
@@ -165,7 +200,12 @@ class FileStore(FileSystemCache):
             # cachelib's file format: 4 bytes of expiry time (0 = never), then the pickled value.
             expires = struct.unpack_from("I", data)[0]
             if expires == 0 or expires >= time.time():
-                return pickle.loads(memoryview(data)[4:])
+                value = pickle.loads(memoryview(data)[4:])
+                if shared:  # the version read is the open file's: a rename since cannot mix in
+                    self._shared.keep(key, os.fstat(handle), expires, value)
+                return value
+            if shared:
+                self._shared.forget(key)
         except (OSError, EOFError, struct.error, pickle.PickleError):
             log.warning("Could not read store entry %s", filename, exc_info=True)
         finally:

@@ -250,3 +250,29 @@ def redis_server(tmp_path):
     server = RedisServer(tmp_path).start()
     yield server
     server.stop()
+
+
+def age_files(folder) -> None:
+    """Date every entry in a file store's folder a minute back, as entries written a while ago
+    are (the store shares a decoded entry only once its file is no longer new)."""
+    import os
+
+    then = time.time() - 60
+    for root, _, names in os.walk(folder):
+        for name in names:
+            os.utime(os.path.join(root, name), (then, then))
+
+
+@pytest.fixture
+def decoded(monkeypatch):
+    """Every value unpickled during the test (the file store's reads decode with pickle.loads)."""
+    import pickle
+
+    loads, seen = pickle.loads, []
+
+    def counted(data, *args, **kwargs):
+        seen.append(loads(data, *args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(pickle, "loads", counted)
+    return seen

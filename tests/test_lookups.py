@@ -14,9 +14,9 @@ from ddsite.deskdirector.client import Client
 from ddsite.deskdirector.endpoints import DEFAULT_ENDPOINTS
 from ddsite.deskdirector.errors import Invalid, TokenRejected
 from ddsite.deskdirector.lookups import LookupCache
-from ddsite.sessions import claim_once, claims_folder
+from ddsite.sessions import claim_once, claims_folder, session_folder
 
-from .conftest import AGENT, CONTACT, HOST, make_token, sign_in
+from .conftest import AGENT, CONTACT, HOST, age_files, make_token, sign_in
 
 TECH = HOST + "/api/v4/tech"
 PORTAL = HOST + "/api/v4/portal"
@@ -528,3 +528,100 @@ def test_a_change_wins_over_a_count_read_under_way(cache):
                        view="open") == 5
     assert counts.get(HOST, "tech.ticket_count", "acme~m~2", lambda: 6, view="open") == 6
     assert counts.get(HOST, "tech.ticket_count", "acme~m~2", lambda: 7, view="open") == 6
+
+
+# ---- decoded once per process while the store's files are unchanged -------------------------------
+def look_ups_decoded(decoded) -> list:
+    """The look-up entries (fetched at, list) among what the store decoded."""
+    return [value for value in decoded if isinstance(value, tuple)]
+
+
+def test_an_agents_ticket_page_takes_unchanged_look_ups_from_memory_not_their_files(app, client,
+                                                                                    dd, decoded):
+    sign_in(client, dd, "tech")
+    tech_upstream(dd)
+    client.get("/tech/tickets/1005")  # read from DeskDirector and kept in the store
+    age_files(session_folder(app))  # a while later
+    client.get("/tech/tickets/1005")  # decoded from the store's files, once in this process
+    decoded.clear()
+    for _ in range(3):
+        page = client.get("/tech/tickets/1005")
+        assert page.status_code == 200 and "Sam Agent" in page.get_data(as_text=True)
+    assert look_ups_decoded(decoded) == [] and decoded  # the session alone, read every page
+    assert [calls_to(dd, p) for p in ("/statuses", "/priorities", "/agents")] == [1, 1, 1]
+
+
+def test_another_workers_changes_to_the_lists_are_seen_on_the_very_next_page(config, app, client,
+                                                                           dd, decoded):
+    other = create_app(config)  # another worker on the same store folder
+    try:
+        sign_in(client, dd, "tech")
+        tech_upstream(dd)
+        dd.add(responses.PATCH, TECH + "/tickets/1005", json={"id": 1005})
+        token = make_token(AGENT["id"])
+        theirs = other.extensions["ddsite"]
+
+        def page_from_memory() -> str:
+            client.get("/tech/tickets/1005")  # what is missing is read and kept
+            age_files(session_folder(app))  # a while later
+            client.get("/tech/tickets/1005")  # the files as they now are, decoded once
+            decoded.clear()
+            page = client.get("/tech/tickets/1005").get_data(as_text=True)
+            assert look_ups_decoded(decoded) == []
+            return page
+
+        page_from_memory()
+        theirs.client(HOST, token).call("tech.update_ticket", ticket_id=1005, json={})
+        page_from_memory()  # read again after their change: a generation exists now
+        assert calls_to(dd, "/statuses") == 2
+        theirs.client(HOST, token).call("tech.update_ticket", ticket_id=1005, json={})
+        client.get("/tech/tickets/1005")  # their new generation: read again at once
+        assert calls_to(dd, "/statuses") == 3
+
+        page_from_memory()
+        theirs.lookups.read(HOST, "tech.agents", None,  # their refresh rewrites the entry
+                            lambda: [{"id": 3, "name": "Priya Shah"}])
+        assert "Priya Shah" in client.get("/tech/tickets/1005").get_data(as_text=True)
+
+        assert "Priya Shah" in page_from_memory()
+        theirs.store.delete(theirs.lookups._key(HOST, "tech.agents", None, {}))  # gone there
+        page = client.get("/tech/tickets/1005").get_data(as_text=True)
+        assert "Sam Agent" in page and calls_to(dd, "/agents") == 4
+    finally:
+        other.extensions["ddsite"].close()
+
+
+def test_lists_kept_in_memory_still_end_with_their_time(app, client, dd, decoded, monkeypatch):
+    import time
+
+    sign_in(client, dd, "tech")
+    tech_upstream(dd)
+    client.get("/tech/tickets/1005")
+    age_files(session_folder(app))
+    client.get("/tech/tickets/1005")
+    decoded.clear()
+    client.get("/tech/tickets/1005")
+    assert look_ups_decoded(decoded) == [] and calls_to(dd, "/statuses") == 1
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 302)  # LOOKUP_TTL is 300 here
+    assert client.get("/tech/tickets/1005").status_code == 200
+    assert [calls_to(dd, p) for p in ("/statuses", "/priorities", "/agents")] == [2, 2, 2]
+
+
+def test_a_contacts_lists_in_memory_are_never_shown_to_another_contact(app, dd, decoded):
+    pat, kim = app.test_client(), app.test_client()
+    sign_in(pat, dd)
+    sign_in(kim, dd, user=OTHER_CONTACT)
+    readers = iter(["Pat's hardware", "Kim's hardware"])
+    dd.add_callback(responses.GET, PORTAL + "/request-types", content_type="application/json",
+                    callback=lambda request: (200, {}, f'[{{"id": 1, "name": "{next(readers)}"}}]'))
+    dd.add(responses.GET, PORTAL + "/priorities", json=[{"id": 3, "name": "High"}])
+    pat.get("/portal/new"), kim.get("/portal/new")
+    age_files(session_folder(app))
+    pat.get("/portal/new"), kim.get("/portal/new")
+    decoded.clear()
+    for browser, own, theirs in ((pat, "Pat's", "Kim's"), (kim, "Kim's", "Pat's")) * 2:
+        page = browser.get("/portal/new").get_data(as_text=True)
+        assert f"{own} hardware" in page.replace("&#39;", "'")
+        assert f"{theirs} hardware" not in page.replace("&#39;", "'")
+    assert look_ups_decoded(decoded) == [] and calls_to(dd, "/request-types") == 2

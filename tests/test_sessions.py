@@ -8,7 +8,7 @@ import time
 import pytest
 import responses
 
-from .conftest import CONTACT, HOST, expect_home, make_token, sign_in
+from .conftest import CONTACT, HOST, age_files, expect_home, make_token, sign_in
 
 
 def _intake(client, dd):
@@ -445,3 +445,119 @@ def test_a_store_entry_is_read_whole_whatever_its_size(tmp_path, size):
         assert _read_all(handle) == content
     finally:
         os.close(handle)
+
+
+# ---- entries shared, read-only, while their file is unchanged (the look-up caches' reads) --------
+def _two_workers(tmp_path):
+    """Two file stores on one folder, as two workers (or machines) have them."""
+    from ddsite.sessions import FileStore
+
+    folder = str(tmp_path / "store")
+    return FileStore(folder, threshold=0), FileStore(folder, threshold=0)
+
+
+def test_a_shared_read_decodes_an_unchanged_entry_once_and_plain_reads_stay_fresh(tmp_path, decoded):
+    ours, _theirs = _two_workers(tmp_path)
+    ours.set("lookup:statuses", (1.5, [{"id": 1, "name": "New"}]), timeout=300)
+    age_files(ours._path)
+    first = ours.get_shared("lookup:statuses")
+    assert [ours.get_shared("lookup:statuses") is first for _ in range(3)] == [True] * 3
+    assert len(decoded) == 1  # decoded once; then a stat each time
+    fresh = ours.get("lookup:statuses")  # sessions, drafts: a copy of their own, every time
+    assert fresh == first and fresh is not first and len(decoded) == 2
+    fresh[1].append("changed by its reader")
+    assert ours.get_shared("lookup:statuses") == (1.5, [{"id": 1, "name": "New"}])
+
+
+def test_another_workers_rewrite_of_the_same_size_is_seen_on_the_next_shared_read(tmp_path, decoded):
+    ours, theirs = _two_workers(tmp_path)
+    ours.set("lookup:generation:x", "aaaa1111", timeout=600)
+    age_files(ours._path)
+    assert ours.get_shared("lookup:generation:x") == "aaaa1111"
+    assert ours.get_shared("lookup:generation:x") == "aaaa1111" and len(decoded) == 1
+    import os
+
+    filename = ours._get_filename("lookup:generation:x")
+    dated = os.stat(filename).st_mtime_ns
+    theirs.set("lookup:generation:x", "bbbb2222", timeout=600)  # same size, a new file
+    os.utime(filename, ns=(dated, dated))  # even dated to the same nanosecond: another inode
+    assert ours.get_shared("lookup:generation:x") == "bbbb2222"
+
+
+def test_another_workers_delete_is_seen_on_the_next_shared_read_and_drops_the_copy(tmp_path):
+    ours, theirs = _two_workers(tmp_path)
+    ours.set("lookup:agents", (1.5, ["Sam"]), timeout=300)
+    age_files(ours._path)
+    assert ours.get_shared("lookup:agents") == (1.5, ["Sam"]) and len(ours._shared) == 1
+    theirs.delete("lookup:agents")
+    assert ours.get_shared("lookup:agents") is None and len(ours._shared) == 0
+
+
+def test_a_shared_entry_that_expires_is_gone_though_its_file_is_unchanged(tmp_path, monkeypatch):
+    ours, _theirs = _two_workers(tmp_path)
+    ours.set("lookup:agents", (1.5, ["Sam"]), timeout=120)
+    age_files(ours._path)
+    assert ours.get_shared("lookup:agents") == (1.5, ["Sam"]) and len(ours._shared) == 1
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 121)
+    assert ours.get_shared("lookup:agents") is None and ours.get("lookup:agents") is None
+    assert len(ours._shared) == 0
+
+
+def test_an_entry_written_just_now_is_read_from_its_file_until_it_is_a_while_old(tmp_path, decoded):
+    # A just-freed inode may be reused by the next write within the same clock tick: a stat of
+    # a file that new is not trusted to tell two versions apart.
+    ours, _theirs = _two_workers(tmp_path)
+    ours.set("lookup:agents", (1.5, ["Sam"]), timeout=300)
+    for _ in range(3):
+        assert ours.get_shared("lookup:agents") == (1.5, ["Sam"])
+    assert len(decoded) == 3 and len(ours._shared) == 0
+    age_files(ours._path)
+    ours.get_shared("lookup:agents"), ours.get_shared("lookup:agents")
+    assert len(decoded) == 4 and len(ours._shared) == 1
+
+
+def test_shared_entries_stay_within_their_count_and_size(tmp_path):
+    import os
+
+    from ddsite.shared_entries import SharedEntries
+
+    ours, _theirs = _two_workers(tmp_path)
+    ours._shared = SharedEntries(max_entries=4, max_bytes=10_000, max_entry_bytes=3_000)
+    keys = [f"lookup:portal.priorities:contact-{n}" for n in range(10)]
+    for key in keys:
+        ours.set(key, (1.5, [key]), timeout=300)
+    ours.set("lookup:big", (1.5, ["x" * 4_000]), timeout=300)
+    ours.set("lookup:mid", (1.5, ["x" * 2_800]), timeout=300)
+    age_files(ours._path)
+    for key in keys:
+        assert ours.get_shared(key) == (1.5, [key])  # each user's own, never another's
+        assert len(ours._shared) <= 4
+    assert ours.get_shared(keys[6]) == (1.5, [keys[6]])  # the most recently read stay
+    ours.get_shared("lookup:big")  # larger than one entry may be: read, never kept
+    assert len(ours._shared) == 4 and "lookup:big" not in ours._shared._entries
+    ours.get_shared("lookup:mid"), ours.get_shared(keys[7])
+    kept = list(ours._shared._entries)
+    assert kept[-2:] == ["lookup:mid", keys[7]] and keys[6] in kept and ours._shared.size <= 10_000
+    assert ours._shared.size == sum(os.path.getsize(ours._get_filename(k)) for k in kept)
+
+
+def test_shared_reads_under_threads_see_only_whole_versions_and_end_on_the_last(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ours, theirs = _two_workers(tmp_path)
+    versions = [(float(n), [f"version {n}"]) for n in range(40)]
+    theirs.set("lookup:statuses", versions[0], timeout=300)
+    age_files(theirs._path)
+
+    def read(_):
+        return ours.get_shared("lookup:statuses")
+
+    with ThreadPoolExecutor(8) as pool:
+        reads = pool.map(read, range(4000))
+        for version in versions[1:]:
+            theirs.set("lookup:statuses", version, timeout=300)
+            age_files(theirs._path)
+        seen = list(reads)
+    assert all(value in versions for value in seen)
+    assert ours.get_shared("lookup:statuses") == versions[-1]

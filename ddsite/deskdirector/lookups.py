@@ -83,6 +83,10 @@ class LookupCache:
         if (claim is None) != (background is None):
             raise ValueError("refreshing ahead needs both a claim and a background pool")
         self.store = store
+        # Pages only read what is kept here, never change it (the faces parse the rows into new
+        # models), so a store that can hand one decoded copy to every reader while its entry is
+        # unchanged (the file store) does, instead of a fresh read per page; others read as usual.
+        self._read_kept: Callable[[str], Any] = getattr(store, "get_shared", store.get)
         self.ttl = ttl
         self._kinds = kinds
         self._invalidates = invalidates
@@ -107,9 +111,10 @@ class LookupCache:
     def _key(self, host: str, name: str, user: Any, path_values: Mapping[str, Any]) -> str:
         """Where the current generation of `name` for these path values is stored."""
         owner = self._owner(host, name, user)
-        generation = self.store.get(f"{_PREFIX}generation:{owner}") or 0
+        generation = self._read_kept(f"{_PREFIX}generation:{owner}") or 0
         # repr: a value with a comma or an equals sign (a search's text) cannot pass for two.
-        variant = ",".join(f"{k}={v!r}" for k, v in sorted(path_values.items()) if v is not None)
+        variant = ",".join(f"{k}={v!r}" for k, v in sorted(path_values.items())
+                           if v is not None) if path_values else ""
         return f"{_PREFIX}{owner}:{generation}:{variant}"
 
     def get(self, host: str, name: str, user: Any, fetch: Callable[[], Any],
@@ -134,7 +139,7 @@ class LookupCache:
         return self._kept_at(self._key(host, name, user, path_values), fetch)
 
     def _kept_at(self, key: str, fetch: Callable[[], Any]) -> Any:
-        entry = self._fresh(self.store.get(key))
+        entry = self._fresh(self._read_kept(key))
         if entry is None:
             return NOT_KEPT
         fetched_at, data = entry
@@ -179,7 +184,7 @@ class LookupCache:
                 return fetch()
         try:
             # A read that ended between this page's miss and now has kept the list already.
-            entry = self._fresh(self.store.get(key))
+            entry = self._fresh(self._read_kept(key))
             data = entry[1] if entry else self._read_and_keep(key, fetch)
         except BaseException as error:
             self._finish(key, mine, error=error)
