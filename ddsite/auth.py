@@ -235,9 +235,11 @@ def settle_transport() -> None:
         session["bound_to"] = browser_binding(request)
         return
     # No third request to a clean URL: this page is served as the clean URL's (its links, and
-    # anything built from its query, leave the handle out), and a handle in a URL no longer
-    # opens a session whose cookie works (sessions.py), so the one still in the address until
-    # the page's script replaces it opens nothing, wherever it is copied to.
+    # anything built from its query, leave the handle out), and the session goes on under a new
+    # handle, sent in a new cookie: the one still in the address until the page's script
+    # replaces it (and in this page's history entry, and the Referer of its styles and script)
+    # opens nothing, in a URL or a cookie, wherever it is copied to.
+    session.rehandle()
     session["transport"] = "cookie"
     query = "&".join(part for part in request.query_string.decode("latin-1").split("&")
                      if part and unquote_plus(part.partition("=")[0]) != URL_HANDLE)

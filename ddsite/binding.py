@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from flask import current_app, request
-from flask_wtf.form import SUBMIT_METHODS, FlaskForm, _Auto
+from flask import current_app
+from flask_wtf.form import FlaskForm, _Auto, _is_submitted
 from wtforms import (
     HiddenField,
     IntegerField,
@@ -106,7 +106,7 @@ _STOCK_POST_PROCESS = frozenset({Field.post_process, SelectField.post_process})
 def copy_blank_form(form: FlaskForm, formdata: Any) -> bool:
     """Make `form` (fresh from `__new__`, its `__init__` not yet run) a copy of its class's
     blank form, when `formdata` leaves it blank; False when it must be built the stock way."""
-    if formdata is not None and (formdata is not _Auto or request.method in SUBMIT_METHODS):
+    if formdata is not None and (formdata is not _Auto or _is_submitted()):
         return False
     config = current_app.config
     # What a form's meta reads from the app (flask-wtf's Meta): a change makes another copy.

@@ -73,9 +73,13 @@ class ServerSession(CallbackDict, SessionMixin):
 
     def rotate(self) -> None:
         """Start over: clear the data and issue a new handle (no fixation)."""
+        self.rehandle()
+        self.clear()
+
+    def rehandle(self) -> None:
+        """Keep the data under a new handle; the old one opens nothing from now on."""
         if self.handle:
             self.discarded.append(self.handle)
-        self.clear()
         self.handle = new_handle()
         self.from_url = False
         self.modified = True

@@ -4,7 +4,9 @@ Every agent's ticket page reads three look-up lists, each with its generation: s
 read and unpickled for lists that change every few minutes. The file store writes by renaming a
 new file into place, so an entry's file that still has the same inode, modification time and
 size still holds the same bytes; a stat says so for a fraction of what a read costs, and a change
-made by any worker or machine is seen on the very next read.
+made by any worker is seen on the very next read. (On a network file system a stat may be
+answered from the client's attribute cache for some seconds; machines that share sessions share
+a Redis store, DDSITE_REDIS_URL, which this does not apply to.)
 
 What is kept here is handed, as the same object, to every thread and page that asks: it is only
 for readers that never change what they are given (the look-up caches).

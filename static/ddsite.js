@@ -207,7 +207,11 @@
     // The first page after sign-in, where the cookie proved to work: the session handle leaves
     // the address (it no longer opens anything) without another request.
     if (document.body.dataset.cleanUrl) {
-      history.replaceState(history.state, "", document.body.dataset.cleanUrl);
+      try {
+        history.replaceState(history.state, "", document.body.dataset.cleanUrl + location.hash);
+      } catch (error) {
+        // An address the frame may not rewrite: the handle stays in it, opening nothing.
+      }
     }
     document.querySelectorAll(".session-notice[data-exp]").forEach(startCountdown);
     document.querySelectorAll("form").forEach(watchSubmit);

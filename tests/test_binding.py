@@ -124,7 +124,8 @@ def test_a_blank_form_is_a_copy_with_the_state_wtforms_gives_it(app, form_class)
     with app.test_request_context("/"):
         form_class()  # the first keeps the class's blank form
         copied = form_class()
-        assert app.extensions[BLANKS]  # it was a copy
+        kept = [v for k, v in app.extensions[BLANKS].items() if k[0] is form_class]
+        assert kept and kept[0] is not NOT_COPIED  # it was a copy
         _same_form(copied, _stock(form_class))
 
 
@@ -143,6 +144,11 @@ def test_blank_copies_share_nothing_with_each_other_or_the_kept_form(app):
         assert second.status.flags.required is True and second.meta.csrf_field_name == "csrf_token"
         assert second.csrf_token.current_token == generate_csrf() and first.status.data == "2"
         _same_form(UpdateForm(), _stock(UpdateForm))
+
+
+def test_a_form_made_outside_a_request_is_blank_as_flask_wtf_makes_it(app):
+    with app.app_context():
+        assert TicketFilterForm().q.data == "" and TicketFilterForm().page.data == 1
 
 
 def test_a_submitted_form_is_built_from_what_was_sent(app):

@@ -4,6 +4,7 @@ page's own reads; a browser whose cookie already works skips the second redirect
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 import pytest
@@ -126,10 +127,33 @@ def test_a_new_browser_lands_on_the_page_in_the_second_request_with_the_handle_d
     # the page carries the handle, not even what is built from the page's own query.
     assert 'data-clean-url="/portal/tickets/1005?back=%2Fportal%2F&amp;q=a+b"' in text
     assert handle not in text and "ddsid" not in text
-    # The handle left behind in the address opens nothing now that the cookie carries the session.
+    # The handle left behind in the address opens nothing, in a URL or as a cookie: the session
+    # went on under a new handle, in a new cookie.
+    assert browser.get_cookie("ddsite_session").value not in (handle, None)
     stranger = app.test_client()
     assert stranger.get(f"/portal/tickets/1005?ddsid={handle}").status_code == 400
+    stranger.set_cookie("ddsite_session", handle)
+    assert stranger.get("/portal/tickets/1005").status_code == 400
     # And the next page is an ordinary one.
     dd.add(responses.GET, TICKET, json={"id": 1005, "summary": "Printer", "notes": []})
     again = browser.get("/portal/tickets/1005").get_data(as_text=True)
     assert "Printer" in again and "data-clean-url" not in again
+
+
+def test_a_new_browsers_second_request_may_be_an_error_page_and_its_form_still_sends(app, dd):
+    browser = app.test_client()
+    dd.add(responses.GET, TICKET, status=404, json={})
+    dd.add(responses.GET, ME, json=CONTACT)
+    intake = browser.get(deep_link(make_token()))
+    handle = intake.headers["Location"].split("ddsid=")[1]
+    missing = browser.get(intake.headers["Location"])  # the ticket is gone: the error page
+    text = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and 'data-clean-url="/portal/tickets/1005"' in text
+    assert handle not in text
+    # The session settled all the same: the next page, and a reply sent from it, work.
+    dd.add(responses.GET, TICKET, json={"id": 1005, "summary": "Printer", "notes": []})
+    page = browser.get("/portal/tickets/1005").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token|form_key)" type="hidden" value="([^"]+)"', page))
+    dd.add(responses.POST, TICKET + "/notes", json={"id": 9, "note": "Thanks"})
+    sent = browser.post("/portal/tickets/1005", data={**fields, "note": "Thanks"})
+    assert sent.status_code == 303 and dd.calls[-1].request.method == "POST"
