@@ -5,6 +5,7 @@ The only module that reads the access token: views get a ready `Client` from `ap
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -12,7 +13,6 @@ from urllib.parse import quote, unquote_plus, urlencode, urlsplit
 
 import jwt
 from flask import Blueprint, current_app, g, redirect, request, session
-from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -244,8 +244,8 @@ def settle_transport() -> None:
     query = "&".join(part for part in request.query_string.decode("latin-1").split("&")
                      if part and unquote_plus(part.partition("=")[0]) != URL_HANDLE)
     request.environ["QUERY_STRING"], request.query_string = query, query.encode("latin-1")
-    request.args = ImmutableMultiDict(
-        [(k, v) for k, v in request.args.items(multi=True) if k != URL_HANDLE])
+    with contextlib.suppress(KeyError):
+        del request.args  # werkzeug's parsed query, parsed again from the one just written
     address = quote(request.script_root + request.path, safe="/:@!$&'()*+,;=~")
     g.clean_url = address + (f"?{query}" if query else "")
 
