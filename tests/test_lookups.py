@@ -530,6 +530,30 @@ def test_a_change_wins_over_a_count_read_under_way(cache):
     assert counts.get(HOST, "tech.ticket_count", "acme~m~2", lambda: 7, view="open") == 6
 
 
+def test_a_count_read_on_every_page_is_written_only_when_it_changed_or_half_its_life_is_gone(
+        cache, monkeypatch):
+    counts = LookupCache(cache.store, ttl=60, clock=Clock(), kinds={"tech.ticket_count": "per user"})
+    writes = []
+    original_set = counts.store.set
+    monkeypatch.setattr(counts.store, "set", lambda key, value, timeout=None: writes.append(value)
+                        or original_set(key, value, timeout=timeout))
+
+    def read(total: int) -> int:
+        return counts.read(HOST, "tech.ticket_count", "acme~m~2", lambda: {"total": total},
+                           kept=lambda page: page["total"], view="open")["total"]
+
+    assert read(5) == 5 and writes == [(1000.0, 5)]
+    counts._clock.now += 10
+    assert read(5) == 5 and writes == [(1000.0, 5)]  # the same count, most of its life ahead
+    assert read(6) == 6 and writes == [(1000.0, 5), (1010.0, 6)]  # changed: kept at once
+    counts._clock.now += 29
+    assert read(6) == 6 and len(writes) == 2
+    counts._clock.now += 1  # half its life gone: renewed, so it does not run out under the page
+    assert read(6) == 6 and writes[-1] == (1040.0, 6)
+    counts._clock.now += 59  # the renewed copy still holds what the page last read
+    assert counts.get(HOST, "tech.ticket_count", "acme~m~2", lambda: 7, view="open") == 6
+
+
 # ---- decoded once per process while the store's files are unchanged -------------------------------
 def look_ups_decoded(decoded) -> list:
     """The look-up entries (fetched at, list) among what the store decoded."""

@@ -151,12 +151,22 @@ class LookupCache:
     def read(self, host: str, name: str, user: Any, fetch: Callable[[], Any], *,
              kept: Callable[[Any], Any] = lambda data: data, **path_values: Any) -> Any:
         """`fetch()` now, whatever is cached, and keep `kept(its result)` for later `get`s: a
-        page that must show it fresh, and reads it anyway, renews the copy at no cost."""
+        page that must show it fresh, and reads it anyway, renews the copy at no cost: written
+        when it changed, or once it is half through its life."""
         if not self._keeps(name, user):
             return fetch()
         # The key (and its generation) before the read: a change made meanwhile starts a new
         # generation, which this read, perhaps from before the change, cannot enter.
-        return self._read_and_keep(self._key(host, name, user, path_values), fetch, kept)
+        key = self._key(host, name, user, path_values)
+        fetched_at = self._clock()
+        data = fetch()
+        value = kept(data)
+        held = self._fresh(self._read_kept(key))
+        # A copy that already says the same with most of its life ahead is left as it is: a page
+        # read on every view (the queue's own count) would otherwise write the store every time.
+        if held is None or held[1] != value or fetched_at - held[0] >= self.ttl / 2:
+            self.store.set(key, (fetched_at, value), timeout=int(self.ttl) + 1)
+        return data
 
     def _fresh(self, entry: Any) -> tuple[float, Any] | None:
         """A stored (fetched at, list) that is still within its time, else None."""
@@ -235,11 +245,10 @@ class LookupCache:
         else:
             under_way.set_exception(error)
 
-    def _read_and_keep(self, key: str, fetch: Callable[[], Any],
-                       kept: Callable[[Any], Any] = lambda data: data) -> Any:
+    def _read_and_keep(self, key: str, fetch: Callable[[], Any]) -> Any:
         fetched_at = self._clock()
         data = fetch()
-        self.store.set(key, (fetched_at, kept(data)), timeout=int(self.ttl) + 1)
+        self.store.set(key, (fetched_at, data), timeout=int(self.ttl) + 1)
         return data
 
     def invalidate(self, host: str, change: str, user: Any) -> None:
