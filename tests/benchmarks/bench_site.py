@@ -36,6 +36,8 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 HERE = Path(__file__).resolve().parent
 TREE = HERE.parent.parent
 WORKERS, THREADS = 2, 8
+# The number of users at once whose pages' CPU the concurrency row also counts.
+CPU_AT = 32
 GUNICORN = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--log-level", "warning"]
 
 
@@ -70,10 +72,31 @@ class Gunicorn:
                 time.sleep(0.1)
         raise RuntimeError(f"gunicorn {target} did not start")
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by gunicorn and its live workers (user + system, from /proc)."""
+        return process_cpu(self._process.pid) + sum(
+            process_cpu(child) for child in children(self._process.pid))
+
     def stop(self) -> None:
         """Stop it and wait."""
         self._process.terminate()
         self._process.wait(timeout=30)
+
+
+def children(pid: int) -> list[int]:
+    """The process ids of `pid`'s children (Linux)."""
+    with contextlib.suppress(OSError):
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return []
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) one process has used, its finished threads included (Linux)."""
+    with contextlib.suppress(OSError):
+        # Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
 
 
 # ---- a small browser ----------------------------------------------------------------------------
@@ -342,7 +365,7 @@ class Rows:
                               self.setup.portal_token)
         fresh, fresh_requests, back, back_requests = [], [], [], []
         returning = site.signed_in("portal", 1)[0]
-        for _ in range(max(5, self.n // 2)):
+        for _ in range(self.n):  # a new token, new browser and new session each: spread widely
             url = site.intake_url("portal", path)
             browser = Browser()
             started = time.perf_counter()
@@ -361,14 +384,27 @@ class Rows:
                 "back": statistics.median(back) / slowest}
 
     def concurrency(self, site: Site, users: tuple[int, ...] = (1, 8, 32, 64)) -> dict:
-        """TECH ticket page p50 with N users at once, each loading it repeatedly."""
+        """TECH ticket page p50 with N users at once, each loading it repeatedly; and at
+        `CPU_AT` users, the CPU each page cost ddsite, the sandbox and this process's users."""
         browsers = site.signed_in("tech", max(users))
         url = f"{site.url}/tech/tickets/{self.setup.agent_ticket}"
-        figures = {count: statistics.median(self._together(browsers[:count], url)) * 1000
-                   for count in users}
+        figures: dict = {}
+        for count in users:
+            before = self._cpu(site)
+            timings = self._together(browsers[:count], url)
+            figures[count] = statistics.median(timings) * 1000
+            if count == CPU_AT:
+                spent = {part: (after - before[part]) / len(timings) * 1000
+                         for part, after in self._cpu(site).items()}
+                figures["cpu"] = {**spent, "pages": len(timings)}
         for browser in browsers:
             browser.close()
         return figures
+
+    def _cpu(self, site: Site) -> dict[str, float]:
+        """CPU seconds used so far: ddsite's gunicorn, the sandbox's, and this process."""
+        return {"ddsite": site.server.cpu_seconds(), "sandbox": self.sandbox.server.cpu_seconds(),
+                "users": time.process_time()}
 
     def _together(self, browsers: list[Browser], url: str) -> list[float]:
         """Every browser loads `url` repeatedly, all starting at once; every page's seconds."""
@@ -603,11 +639,20 @@ def print_table(sites: list[Site], results: dict, notes: int, threads: int = THR
 
     def users(r: dict) -> str:
         runs = r["concurrency"]
-        return " / ".join(f"{median_of(runs, n):.0f}" for n in runs[0]) + " ms"
+        return " / ".join(f"{median_of(runs, n):.0f}" for n in runs[0] if n != "cpu") + " ms"
+
+    def cpu(r: dict) -> str:
+        runs = r["concurrency"]
+        parts = {part: median_of(runs, "cpu", part) for part in ("ddsite", "sandbox", "users")}
+        # Every process shares the machine's cores: pages cannot finish faster than their CPU.
+        floor = sum(parts.values()) * CPU_AT / (os.cpu_count() or 1)
+        return (" + ".join(f"{part} {ms:.1f}" for part, ms in parts.items())
+                + f" ms; p50 floor {floor:.0f} ms on {os.cpu_count()} cores")
     if "concurrency" in results[sites[0].label]:
         any_runs = results[sites[0].label]["concurrency"][0]
-        row(f"agent ticket p50 at {' / '.join(str(n) for n in any_runs)} users", users,
-            "<= 1.5x 1 user up to 32")
+        row(f"agent ticket p50 at {' / '.join(str(n) for n in any_runs if n != 'cpu')} users",
+            users, "<= 1.5x 1 user up to 32")
+        row(f"  CPU per page at {CPU_AT} users", cpu, "(a floor, not a goal)")
     row("no-call page req/s vs bare Flask hello",
         lambda r: f"{median_of(r['throughput'], 'share') * 100:.0f} % "
                   f"({median_of(r['throughput'], 'ddsite'):.0f}/{median_of(r['throughput'], 'hello'):.0f})",
