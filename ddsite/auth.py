@@ -29,6 +29,8 @@ from .state import state
 log = logging.getLogger(__name__)
 
 TOKEN_PARAMS = ("access_token", "host")
+# What a path may hold unescaped in an address we write (RFC 3986's pchar, and "/").
+_PATH_SAFE = "/:@!$&'()*+,;=~"
 APP_LABELS = {"portal": "a contact", "tech": "an agent"}
 # Blueprint name → the audience whose session it requires (filled by `protect`).
 AUDIENCES: dict[str, str] = {}
@@ -99,8 +101,8 @@ def intake_before_redirect():
     routing = request.routing_exception
     if not isinstance(routing, RequestRedirect) or not any(p in request.args for p in TOKEN_PARAMS):
         return None
-    path = urlsplit(routing.new_url).path
-    audience = _audience_of(path)
+    path = urlsplit(routing.new_url).path  # under the script root, as werkzeug built it
+    audience = _audience_of(path.removeprefix(request.script_root))
     if audience and "access_token" in request.args:
         return intake(audience, path)
     query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in TOKEN_PARAMS])
@@ -185,7 +187,7 @@ def who_am_i(client: Client, app_name: str) -> User:
 
 def intake(app_name: str, path: str | None = None):
     """Turn `?access_token=…&host=…` into a fresh server-side session and a clean URL (`path`,
-    by default the one asked for)."""
+    under the script root, by default the one asked for)."""
     host = allowed_host(request.args.get("host"))
     g.tenant_host = host
     token = request.args.get("access_token", "").strip()
@@ -222,7 +224,10 @@ def intake(app_name: str, path: str | None = None):
              if k not in (*TOKEN_PARAMS, URL_HANDLE)]
     if not cookie_works:
         query.append((URL_HANDLE, session.handle))
-    return redirect((path or request.path) + (f"?{urlencode(query)}" if query else ""), code=303)
+    # The script root too: behind a proxy that publishes the site under a prefix, the browser's
+    # address has it, and a Location without it would leave the site.
+    path = path or quote(request.script_root + request.path, safe=_PATH_SAFE)
+    return redirect(path + (f"?{urlencode(query)}" if query else ""), code=303)
 
 
 def settle_transport() -> None:
@@ -246,7 +251,7 @@ def settle_transport() -> None:
     request.environ["QUERY_STRING"], request.query_string = query, query.encode("latin-1")
     with contextlib.suppress(KeyError):
         del request.args  # werkzeug's parsed query, parsed again from the one just written
-    address = quote(request.script_root + request.path, safe="/:@!$&'()*+,;=~")
+    address = quote(request.script_root + request.path, safe=_PATH_SAFE)
     g.clean_url = address + (f"?{query}" if query else "")
 
 

@@ -18,6 +18,7 @@ from .deskdirector.errors import (
     UnknownShape,
 )
 from .forms import too_large_message
+from .redirects import this_page
 from .sessions import STORE_ERRORS, StoreUnavailable
 from .state import state
 
@@ -101,8 +102,7 @@ def unavailable(error: Unavailable):
     # After intake the URL holds no token, so "try again" may simply repeat it (as a GET). During
     # intake it holds the new token: only DeskDirector can hand that out again.
     during_intake = any(name in request.args for name in auth.TOKEN_PARAMS)
-    retry_url = (request.full_path.rstrip("?")
-                 if session.get("token") and not during_intake else None)
+    retry_url = this_page() if session.get("token") and not during_intake else None
     reopen_url = None
     if retry_url is None and g.get("tenant_host"):
         reopen_url = auth.return_url(g.tenant_host, _app_of_request())
@@ -151,7 +151,7 @@ def store_down_body(nothing_sent: bool) -> str:
     retry = request.method == "GET" and "access_token" not in request.args
     return render_template("errors/error.html", status=503, detail=detail,
                            heading="The site is briefly unavailable",
-                           retry_url=request.full_path.rstrip("?") if retry else None)
+                           retry_url=this_page() if retry else None)
 
 
 def csrf_failed(error: CSRFError):

@@ -15,6 +15,7 @@ from flask.globals import _cv_request
 
 from .assets import SESSIONLESS_ENDPOINTS, add_fingerprint
 from .auth import add_url_handle
+from .redirects import this_page
 
 # Keys are (script root, endpoint, values): a handful per app; the bound only guards against a
 # proxy that sends ever new prefixes.
@@ -30,13 +31,14 @@ _OWN_URL_DEFAULTS = frozenset({add_url_handle, add_fingerprint})
 
 
 def init_app(app: Flask) -> None:
-    """Give templates `asset_url`, `url_for` (as `page_url`) and `url_maker`, with what they
-    remember per app."""
+    """Give templates `asset_url`, `url_for` (as `page_url`), `url_maker` and `this_page`, with
+    what they remember per app."""
     app.extensions["ddsite_asset_urls"] = {}
     app.extensions["ddsite_head_urls"] = {}
     app.extensions["ddsite_page_urls"] = {}
     app.extensions["ddsite_digit_paths"] = {}  # (endpoint, names) → writes plain digits?
-    app.jinja_env.globals.update(asset_url=asset_url, url_for=page_url, url_maker=UrlMaker)
+    app.jinja_env.globals.update(asset_url=asset_url, url_for=page_url, url_maker=UrlMaker,
+                                 this_page=this_page)
 
 
 def asset_url(endpoint: str, **values) -> str:

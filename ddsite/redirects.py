@@ -13,18 +13,25 @@ from werkzeug.exceptions import HTTPException
 _SAFE = re.compile(r"[!-\[\]-~]{1,2000}")
 
 
+def this_page() -> str:
+    """This request's address as the browser has it (under the script root), with its query."""
+    return request.script_root + request.full_path.rstrip("?")
+
+
 def local_target(raw: str | None, under: str, fallback: str) -> str:
-    """`raw` when it is a page of this site below `under` that a GET reaches; else `fallback`.
+    """`raw` when it is a page of this site below `under` (a path of the app, like "/tech/")
+    that a GET reaches; else `fallback`. `raw` is an address, under the script root.
 
     Checked before any state changes, so an action is never followed by an error page.
     """
     if not raw or not _SAFE.fullmatch(raw):
         return fallback
     parts = urlsplit(raw)
-    if parts.scheme or parts.netloc or parts.fragment or not parts.path.startswith(under):
+    root = request.script_root
+    if parts.scheme or parts.netloc or parts.fragment or not parts.path.startswith(root + under):
         return fallback
     try:
-        current_app.create_url_adapter(request).match(parts.path, method="GET")
+        current_app.create_url_adapter(request).match(parts.path.removeprefix(root), method="GET")
     except HTTPException:  # no such page (or only a redirect to one)
         return fallback
     return raw

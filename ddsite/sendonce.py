@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response
 from . import identity
 from .deskdirector.errors import DeskDirectorError, Invalid
 from .forms import OnceForm, apply_field_errors
+from .redirects import this_page
 from .sessions import STORE_ERRORS, claim_once, count, once_folder
 from .state import state
 
@@ -93,7 +94,7 @@ def send(form: OnceForm, sending: Sending) -> Response | None:
             record = {**record, "state": "unsure", "attempt": blocked[0], "since": blocked[1]}
         if record["state"] == "sent":
             flash("That was already sent, so it was not sent again.", "info")
-            return redirect(record["target"] or request.full_path, code=303)
+            return redirect(record["target"] or this_page(), code=303)
         if record["state"] in ("unsure", "absent"):
             found = _look_before_resending(record, sending)
             if found is not None:

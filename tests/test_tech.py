@@ -162,6 +162,27 @@ def test_take_asks_first_then_assigns_me_alongside_others(agent, dd):
     assert patches(dd) == [{"assignedAgents": [{"id": 5}, {"id": 2}]}]
 
 
+def test_behind_a_proxy_under_a_path_prefix_a_quick_action_comes_back_under_it(config, dd):
+    config.update(PROXY_FIX=1, TRUSTED_HOSTS=["ddsite.example.com"])
+    agent = create_app(config).test_client()
+    agent.environ_base.update(HTTP_X_FORWARDED_HOST="ddsite.example.com",
+                              HTTP_X_FORWARDED_PREFIX="/ddsite")
+    sign_in(agent, dd, "tech")
+    dd.add(responses.GET, API + "/tickets", json={"total": 1, "results": [row()]})
+    queue = html.unescape(agent.get("/tech/queue?view=open").get_data(as_text=True))
+    take = re.search(r'action="(/ddsite/tech/tickets/1005/take\?next=[^"]+)"', queue).group(1)
+    assert take.endswith("next=/ddsite/tech/queue?view%3Dopen")
+    csrf = _csrf(agent, dd)
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
+    done = agent.post(take.removeprefix("/ddsite"), data={"csrf_token": csrf, "confirmed": "yes"})
+    assert done.status_code == 303 and done.headers["Location"] == "/ddsite/tech/queue?view=open"
+    # an address outside the site's prefix is not one of its pages
+    outside = agent.post("/tech/tickets/1005/take?next=/tech/queue", data={"csrf_token": csrf})
+    assert 'action="/ddsite/tech/tickets/1005/take?next=/ddsite/tech/queue"' in (
+        outside.get_data(as_text=True))
+
+
 def test_close_uses_the_closing_status(agent, dd):
     csrf = _csrf(agent, dd)
     dd.add(responses.GET, API + "/tickets/1005", json=ticket())
