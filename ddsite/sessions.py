@@ -27,6 +27,7 @@ from typing import Any
 
 from cachelib import BaseCache, FileSystemCache, RedisCache
 from flask import Flask, Request, Response
+from flask import request as current_request
 from flask.sessions import SessionInterface, SessionMixin
 from redis.exceptions import RedisError
 from werkzeug.datastructures import CallbackDict
@@ -501,9 +502,12 @@ class ServerSessionInterface(SessionInterface):
         session.discarded.clear()
         if not session.handle:
             return  # anonymous: nothing stored, no cookie
+        # The site's own path: published under a prefix by a proxy, its handle goes to no other
+        # app of that host, and two sites of one host keep a cookie each.
+        path = current_request.script_root or "/"
         if not session:
             self.store.delete(_KEY_PREFIX + session.handle)
-            response.delete_cookie(app.config["SESSION_COOKIE_NAME"], path="/", secure=True,
+            response.delete_cookie(app.config["SESSION_COOKIE_NAME"], path=path, secure=True,
                                    samesite="None",
                                    partitioned=app.config["SESSION_COOKIE_PARTITIONED"])
             return
@@ -515,7 +519,7 @@ class ServerSessionInterface(SessionInterface):
             response.set_cookie(
                 app.config["SESSION_COOKIE_NAME"], session.handle,
                 max_age=self._lifetime(session),
-                path="/", secure=True, httponly=True, samesite="None",
+                path=path, secure=True, httponly=True, samesite="None",
                 partitioned=app.config["SESSION_COOKIE_PARTITIONED"])
 
     def _lifetime(self, session: dict[str, Any]) -> int:

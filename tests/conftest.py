@@ -132,8 +132,10 @@ AGENT = {"id": "acme~m~2", "userName": "sam@msp.test", "name": "Sam Agent",
 
 
 def sign_in(client, dd, app_name: str = "portal", *, user: dict | None = None,
-            host: str = HOST, expires_in: float = 3600, path: str | None = None) -> str:
-    """Open `path` as DeskDirector would, follow intake, and return the token used."""
+            host: str = HOST, expires_in: float = 3600, path: str | None = None,
+            prefix: str = "") -> str:
+    """Open `path` (under the proxy's `prefix`, if any) as DeskDirector would, follow intake,
+    and return the token used."""
     user = user or (CONTACT if app_name == "portal" else AGENT)
     me = "/api/v2/user/client" if app_name == "portal" else "/api/v2/user/member"
     dd.add(responses.GET, host + me, json=user)
@@ -144,12 +146,34 @@ def sign_in(client, dd, app_name: str = "portal", *, user: dict | None = None,
     # ended): intake knows its cookies work, and redirects it straight to the clean page. A new
     # browser's way in has tests of its own (test_auth.py, test_intake.py).
     name = client.application.config["SESSION_COOKIE_NAME"]
-    if client.get_cookie(name) is None:
-        client.set_cookie(name, "from-an-earlier-visit")
-    response = client.get(f"{path}{joiner}access_token={token}&host={host}")
+    if client.get_cookie(name, path=prefix or "/") is None:
+        client.set_cookie(name, "from-an-earlier-visit", path=prefix or "/")
+    response = client.get(f"{prefix}{path}{joiner}access_token={token}&host={host}")
     assert response.status_code == 303, response.get_data(as_text=True)
     assert "ddsid=" not in response.headers["Location"]
     return token
+
+
+class PrefixProxy:
+    """A reverse proxy that publishes the site under `prefix` (nginx's `location /ddsite/ {
+    proxy_pass http://127.0.0.1:8000/; … }`): strips it from the path and says what it was.
+    The app needs PROXY_FIX=1 and TRUSTED_HOSTS=[PROXIED_HOST] to trust it."""
+
+    def __init__(self, app, prefix: str) -> None:
+        self.app, self.prefix = app.wsgi_app, prefix
+        app.wsgi_app = self
+
+    def __call__(self, environ, start_response):
+        path = environ["PATH_INFO"]
+        if path != self.prefix and not path.startswith(self.prefix + "/"):
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not published by this proxy"]
+        environ.update(PATH_INFO=path[len(self.prefix):] or "/", HTTP_X_FORWARDED_PREFIX=self.prefix,
+                       HTTP_X_FORWARDED_HOST=PROXIED_HOST, HTTP_X_FORWARDED_PROTO="https")
+        return self.app(environ, start_response)
+
+
+PROXIED_HOST = "ddsite.example.com"
 
 
 def expect_home(dd, times: int = 1, host: str = HOST, rows: list | None = None) -> None:

@@ -12,7 +12,17 @@ from ddsite import create_app
 from ddsite.assets import SESSIONLESS_ENDPOINTS
 from ddsite.security import RedactingFilter, page_headers, redact, set_security_headers
 
-from .conftest import AGENT, CONTACT, HOST, OTHER_HOST, make_token, sign_in
+from .conftest import (
+    AGENT,
+    CONTACT,
+    HOST,
+    OTHER_HOST,
+    PROXIED_HOST,
+    PrefixProxy,
+    expect_home,
+    make_token,
+    sign_in,
+)
 
 
 def test_frame_ancestors_lists_the_one_configured_instance(client):
@@ -238,27 +248,46 @@ def test_security_headers_come_out_as_setting_them_one_by_one_did(app, path, pre
 
 
 def test_behind_a_proxy_under_a_path_prefix_intake_keeps_the_prefix(config, dd):
-    """A site published at https://support.example.com/ddsite/ by a proxy that strips the prefix."""
-    config.update(PROXY_FIX=1, TRUSTED_HOSTS=["ddsite.example.com"])
-    client = create_app(config).test_client()
-    client.environ_base.update(HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_HOST="ddsite.example.com",
-                               HTTP_X_FORWARDED_PREFIX="/ddsite")
+    """A site published at https://ddsite.example.com/ddsite/ by a proxy that strips the prefix."""
+    config.update(PROXY_FIX=1, TRUSTED_HOSTS=[PROXIED_HOST])
+    app = create_app(config)
+    PrefixProxy(app, "/ddsite")
+    client = app.test_client()
     dd.add(responses.GET, HOST + "/api/v2/user/client", json=CONTACT)
-    intake = f"/portal/tickets?status=closed&access_token={make_token(CONTACT['id'])}&host={HOST}"
+    intake = f"/ddsite/portal/tickets?status=closed&access_token={make_token(CONTACT['id'])}&host={HOST}"
 
     new_browser = client.get(intake)  # no cookie yet: on to the page with a handle
     assert new_browser.status_code == 303
     assert new_browser.headers["Location"].startswith("/ddsite/portal/tickets?status=closed&ddsid=")
 
-    client.set_cookie(client.application.config["SESSION_COOKIE_NAME"], "from-an-earlier-visit")
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], "from-an-earlier-visit", path="/ddsite")
     returning = client.get(intake)
     assert returning.status_code == 303
     assert returning.headers["Location"] == "/ddsite/portal/tickets?status=closed"
-    missing_slash = client.get(f"/portal?access_token={make_token(CONTACT['id'])}&host={HOST}")
+    # the handle goes to this site alone, not to every app of the host
+    assert "Path=/ddsite;" in returning.headers["Set-Cookie"]
+    missing_slash = client.get(f"/ddsite/portal?access_token={make_token(CONTACT['id'])}&host={HOST}")
     assert missing_slash.status_code == 303
     assert missing_slash.headers["Location"] == "/ddsite/portal/"
 
     dd.add(responses.GET, HOST + "/api/v4/portal/tickets", status=503, json={"message": "busy"})
-    failed = client.get("/portal/tickets?status=closed")
+    failed = client.get("/ddsite/portal/tickets?status=closed")
     assert failed.status_code >= 500
     assert 'href="/ddsite/portal/tickets?status=closed">Try again' in failed.get_data(as_text=True)
+
+
+def test_two_sites_under_two_prefixes_of_one_host_keep_a_session_each(config, dd):
+    config.update(PROXY_FIX=1, TRUSTED_HOSTS=[PROXIED_HOST])
+    app = create_app(config)
+    PrefixProxy(app, "/ddsite")
+    staging = create_app({**config, "SESSION_DIR": config["SESSION_DIR"] + "-staging"})
+    PrefixProxy(staging, "/staging")
+    browser = app.test_client()
+    # one browser, one host: a proxy in front of both sites, routing by prefix
+    both = {"/ddsite": app.wsgi_app, "/staging": staging.wsgi_app}
+    app.wsgi_app = lambda environ, start: both["/" + environ["PATH_INFO"].split("/")[1]](environ, start)
+    sign_in(browser, dd, prefix="/ddsite")
+    sign_in(browser, dd, prefix="/staging")
+    expect_home(dd, times=2)
+    assert browser.get("/ddsite/portal/").status_code == 200
+    assert browser.get("/staging/portal/").status_code == 200

@@ -15,7 +15,7 @@ from ddsite import create_app
 from ddsite.tech.forms import VIEWS
 from ddsite.tech.views import view_urls
 
-from .conftest import AGENT, CONTACT, HOST, LeakCheckingClient, sign_in
+from .conftest import AGENT, CONTACT, HOST, PROXIED_HOST, LeakCheckingClient, PrefixProxy, sign_in
 
 API = HOST + "/api/v4/tech"
 STATUSES = [{"id": 1, "name": "New"}, {"id": 2, "name": "In progress"},
@@ -163,22 +163,27 @@ def test_take_asks_first_then_assigns_me_alongside_others(agent, dd):
 
 
 def test_behind_a_proxy_under_a_path_prefix_a_quick_action_comes_back_under_it(config, dd):
-    config.update(PROXY_FIX=1, TRUSTED_HOSTS=["ddsite.example.com"])
-    agent = create_app(config).test_client()
-    agent.environ_base.update(HTTP_X_FORWARDED_HOST="ddsite.example.com",
-                              HTTP_X_FORWARDED_PREFIX="/ddsite")
-    sign_in(agent, dd, "tech")
+    config.update(PROXY_FIX=1, TRUSTED_HOSTS=[PROXIED_HOST])
+    app = create_app(config)
+    PrefixProxy(app, "/ddsite")
+    agent = app.test_client()
+    sign_in(agent, dd, "tech", prefix="/ddsite")
     dd.add(responses.GET, API + "/tickets", json={"total": 1, "results": [row()]})
-    queue = html.unescape(agent.get("/tech/queue?view=open").get_data(as_text=True))
+    queue = html.unescape(agent.get("/ddsite/tech/queue?view=open").get_data(as_text=True))
     take = re.search(r'action="(/ddsite/tech/tickets/1005/take\?next=[^"]+)"', queue).group(1)
     assert take.endswith("next=/ddsite/tech/queue?view%3Dopen")
-    csrf = _csrf(agent, dd)
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    confirm = agent.get("/ddsite/tech/tickets/1005/take").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', confirm).group(1)
     dd.add(responses.GET, API + "/tickets/1005", json=ticket())
     dd.add(responses.PATCH, API + "/tickets/1005", json=ticket())
-    done = agent.post(take.removeprefix("/ddsite"), data={"csrf_token": csrf, "confirmed": "yes"})
+    # the proxy says the request came over TLS, so flask-wtf also checks where it came from
+    agent.environ_base["HTTP_REFERER"] = f"https://{PROXIED_HOST}/ddsite/tech/queue"
+    done = agent.post(take, data={"csrf_token": csrf, "confirmed": "yes"})
     assert done.status_code == 303 and done.headers["Location"] == "/ddsite/tech/queue?view=open"
     # an address outside the site's prefix is not one of its pages
-    outside = agent.post("/tech/tickets/1005/take?next=/tech/queue", data={"csrf_token": csrf})
+    dd.add(responses.GET, API + "/tickets/1005", json=ticket())
+    outside = agent.post("/ddsite/tech/tickets/1005/take?next=/tech/queue", data={"csrf_token": csrf})
     assert 'action="/ddsite/tech/tickets/1005/take?next=/ddsite/tech/queue"' in (
         outside.get_data(as_text=True))
 
