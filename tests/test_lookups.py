@@ -554,6 +554,24 @@ def test_a_count_read_on_every_page_is_written_only_when_it_changed_or_half_its_
     assert counts.get(HOST, "tech.ticket_count", "acme~m~2", lambda: 7, view="open") == 6
 
 
+def test_a_count_read_that_began_first_but_ended_last_does_not_replace_a_newer_one(cache):
+    counts = LookupCache(cache.store, ttl=60, clock=Clock(), kinds={"tech.ticket_count": "per user"})
+
+    def read(total: int, meanwhile=lambda: None) -> int:
+        def fetch() -> dict:
+            meanwhile()
+            return {"total": total}
+        return counts.read(HOST, "tech.ticket_count", "acme~m~2", fetch,
+                           kept=lambda page: page["total"], view="open")["total"]
+
+    def another_page_reads_the_new_count() -> None:
+        counts._clock.now += 1
+        read(6)
+
+    assert read(5, meanwhile=another_page_reads_the_new_count) == 5  # slow, from before
+    assert counts.get(HOST, "tech.ticket_count", "acme~m~2", lambda: 7, view="open") == 6
+
+
 # ---- decoded once per process while the store's files are unchanged -------------------------------
 def look_ups_decoded(decoded) -> list:
     """The look-up entries (fetched at, list) among what the store decoded."""

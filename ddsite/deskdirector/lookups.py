@@ -162,9 +162,11 @@ class LookupCache:
         data = fetch()
         value = kept(data)
         held = self._fresh(self._read_kept(key))
-        # A copy that already says the same with most of its life ahead is left as it is: a page
-        # read on every view (the queue's own count) would otherwise write the store every time.
-        if held is None or held[1] != value or fetched_at - held[0] >= self.ttl / 2:
+        # A copy read after this one began is newer: this read, finishing later, is not. A copy
+        # that already says the same with most of its life ahead is left as it is: a page read
+        # on every view (the queue's own count) would otherwise write the store every time.
+        if held is None or (held[0] <= fetched_at and (
+                held[1] != value or fetched_at - held[0] >= self.ttl / 2)):
             self.store.set(key, (fetched_at, value), timeout=int(self.ttl) + 1)
         return data
 
