@@ -77,8 +77,8 @@ class Gunicorn:
         raise RuntimeError(f"gunicorn {target} did not start")
 
     def cpu_seconds(self) -> float:
-        """CPU seconds used so far by gunicorn and its live workers (user + system, from /proc)."""
-        return process_cpu(self._process.pid) + sum(
+        """CPU seconds used so far by gunicorn and its workers, live or ended (from /proc)."""
+        return process_cpu(self._process.pid, ended_children=True) + sum(
             process_cpu(child) for child in children(self._process.pid))
 
     def stop(self) -> None:
@@ -94,12 +94,15 @@ def children(pid: int) -> list[int]:
     return []
 
 
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) one process has used, its finished threads included (Linux)."""
+def process_cpu(pid: int, *, ended_children: bool = False) -> float:
+    """CPU seconds (user + system) one process has used, its finished threads included, and
+    with `ended_children` that of its children it has reaped (a restarted worker) (Linux)."""
     with contextlib.suppress(OSError):
-        # Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+        # Fields after the command's closing parenthesis: utime, stime, cutime and cstime are
+        # the 12th to the 15th.
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = sum(int(f) for f in fields[11:15 if ended_children else 13])
+        return ticks / os.sysconf("SC_CLK_TCK")
     return 0.0
 
 
@@ -395,29 +398,34 @@ class Rows:
         url = f"{site.url}/tech/tickets/{self.setup.agent_ticket}"
         figures: dict = {}
         for count in users:
-            before, started = self._cpu(site), time.perf_counter()
-            timings = self._together(browsers[:count], url)
-            elapsed = time.perf_counter() - started
+            before: dict[str, float] = {}
+            # Taken once every user has loaded a first page: only the timed pages are counted.
+            timings = self._together(browsers[:count], url,
+                                     at_start=lambda b=before: b.update(self._cpu(site)))
+            spent = {part: after - before[part] for part, after in self._cpu(site).items()}
             figures[count] = statistics.median(timings) * 1000
             if count == CPU_AT:
-                spent = {part: after - before[part] for part, after in self._cpu(site).items()}
-                figures["cpu"] = {**{part: seconds / len(timings) * 1000
-                                     for part, seconds in spent.items()},
-                                  "busy": sum(spent.values()) / elapsed / (os.cpu_count() or 1)}
+                cores = len(os.sched_getaffinity(0))  # the cores this run may use
+                figures["cpu"] = {**{part: spent[part] / len(timings) * 1000
+                                     for part in ("ddsite", "sandbox", "users")},
+                                  "busy": (spent["ddsite"] + spent["sandbox"] + spent["users"])
+                                  / spent["wall"] / cores, "cores": cores}
         for browser in browsers:
             browser.close()
         return figures
 
     def _cpu(self, site: Site) -> dict[str, float]:
-        """CPU seconds used so far: ddsite's gunicorn, the sandbox's, and this process."""
+        """CPU seconds used so far: ddsite's gunicorn, the sandbox's, and this process; and
+        the clock."""
         return {"ddsite": site.server.cpu_seconds(), "sandbox": self.sandbox.server.cpu_seconds(),
-                "users": time.process_time()}
+                "users": time.process_time(), "wall": time.perf_counter()}
 
-    def _together(self, browsers: list[Browser], url: str) -> list[float]:
+    def _together(self, browsers: list[Browser], url: str,
+                  at_start: Callable[[], None] = lambda: None) -> list[float]:
         """Every browser loads `url` repeatedly, all starting at once; every page's seconds."""
         timings: list[float] = []
         lock = threading.Lock()
-        start = threading.Barrier(len(browsers))
+        start = threading.Barrier(len(browsers), action=at_start)
 
         def user(browser: Browser) -> None:
             browser.get(url)
@@ -660,7 +668,8 @@ def print_table(sites: list[Site], results: dict, notes: int, threads: int = THR
         parts = {part: median_of(runs, "cpu", part) for part in ("ddsite", "sandbox", "users")}
         # Near 100 %, pages wait for a core, not for a thread or for DeskDirector.
         return (" + ".join(f"{part} {ms:.1f}" for part, ms in parts.items())
-                + f" ms; {os.cpu_count()} cores {median_of(runs, 'cpu', 'busy') * 100:.0f} % busy")
+                + f" ms; {runs[0]['cpu']['cores']} cores "
+                  f"{median_of(runs, 'cpu', 'busy') * 100:.0f} % busy")
     if "concurrency" in results[sites[0].label]:
         any_runs = results[sites[0].label]["concurrency"][0]
         row(f"agent ticket p50 at {' / '.join(str(n) for n in any_runs if n != 'cpu')} users",
