@@ -97,7 +97,7 @@ def main() -> None:
             for name in [n for n in dir(face) if not n.startswith("_")]:
                 if callable(getattr(face, name)) and name not in ("pages_lists",):
                     meter.wrap(face, name, "face")
-        folder = tempfile.TemporaryDirectory(prefix="ddsite-cpu-")
+        folder = tempfile.TemporaryDirectory(prefix="ddsite-cpu-", dir=bench_site.DATA_DIR)
         keys = Path(folder.name) / "keys.pem"
         keys.write_bytes(sandbox.public_keys())
         app = create_app({"DESKDIRECTOR_HOSTS": [sandbox.url], "SECRET_KEY": "bench-" + "x" * 40,

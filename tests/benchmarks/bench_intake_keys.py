@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench_site import DATA_DIR  # the script's folder is first on the path
+
 from ddsite import create_app
 from ddsite.demo import ServerThread
 from ddsite.sandbox import create_sandbox
@@ -42,7 +44,7 @@ def sandbox_with_keys() -> Iterator[tuple[str, Any, Path, Path]]:
     sandbox = create_sandbox()
     server = ServerThread("localhost", 0, sandbox).start()
     try:
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory(dir=DATA_DIR) as folder:  # a session store on disk
             tokens = sandbox.extensions["sandbox"]["tokens"]
             pem = Path(folder) / "keys.pem"
             pem.write_bytes(tokens.public_pem())
