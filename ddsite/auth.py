@@ -9,7 +9,7 @@ import contextlib
 import logging
 import time
 from typing import Any
-from urllib.parse import quote, unquote_plus, urlencode, urlsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit
 
 import jwt
 from flask import Blueprint, current_app, g, redirect, request, session
@@ -23,14 +23,13 @@ from .deskdirector.client import Client
 from .deskdirector.errors import Forbidden, NotFound, TokenRejected, Unavailable
 from .deskdirector.models import User
 from .deskdirector.signing_keys import UnknownKey
+from .redirects import this_page, this_path
 from .sessions import URL_HANDLE, browser_binding, settle_ticket
 from .state import state
 
 log = logging.getLogger(__name__)
 
 TOKEN_PARAMS = ("access_token", "host")
-# What a path may hold unescaped in an address we write (RFC 3986's pchar, and "/").
-_PATH_SAFE = "/:@!$&'()*+,;=~"
 APP_LABELS = {"portal": "a contact", "tech": "an agent"}
 # Blueprint name → the audience whose session it requires (filled by `protect`).
 AUDIENCES: dict[str, str] = {}
@@ -226,7 +225,7 @@ def intake(app_name: str, path: str | None = None):
         query.append((URL_HANDLE, session.handle))
     # The script root too: behind a proxy that publishes the site under a prefix, the browser's
     # address has it, and a Location without it would leave the site.
-    path = path or quote(request.script_root + request.path, safe=_PATH_SAFE)
+    path = path or this_path()
     return redirect(path + (f"?{urlencode(query)}" if query else ""), code=303)
 
 
@@ -251,8 +250,7 @@ def settle_transport() -> None:
     request.environ["QUERY_STRING"], request.query_string = query, query.encode("latin-1")
     with contextlib.suppress(KeyError):
         del request.args  # werkzeug's parsed query, parsed again from the one just written
-    address = quote(request.script_root + request.path, safe=_PATH_SAFE)
-    g.clean_url = address + (f"?{query}" if query else "")
+    g.clean_url = this_page()
 
 
 def allowed_host(raw: str | None) -> str:

@@ -161,8 +161,8 @@ class RefsField(SelectMultipleField):
                                          if r.id is not None and str(r.id) not in known)]
 
 
-# A session's signed CSRF token, by (signing key, field name, the session's raw secret).
-_SIGNED: dict[tuple[str, str, str], str] = {}
+# The app's signed CSRF tokens, by (signing key, field name, a session's raw secret).
+_SIGNED = "ddsite_signed_csrf"
 _SIGNED_KEPT = 10_000
 
 
@@ -184,12 +184,13 @@ def csrf_token(secret_key: str | None = None, field_name: str | None = None) -> 
     signed = g.get(field_name)
     if signed is None:
         key = (secret_key, field_name, raw)
-        signed = _SIGNED.get(key)
+        kept = current_app.extensions.setdefault(_SIGNED, {})
+        signed = kept.get(key)
         if signed is None:
             signed = generate_csrf(secret_key, field_name)
-            if len(_SIGNED) >= _SIGNED_KEPT:
-                _SIGNED.clear()  # sessions end; their tokens need not stay
-            _SIGNED[key] = signed
+            if len(kept) >= _SIGNED_KEPT:
+                kept.clear()  # sessions end; their tokens need not stay
+            kept[key] = signed
         setattr(g, field_name, signed)  # where flask-wtf keeps this request's token
     return signed
 

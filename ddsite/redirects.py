@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import current_app, request
 from werkzeug.exceptions import HTTPException
@@ -13,9 +13,19 @@ from werkzeug.exceptions import HTTPException
 _SAFE = re.compile(r"[!-\[\]-~]{1,2000}")
 
 
+# What a path may hold unescaped in an address we write (RFC 3986's pchar, and "/").
+_PATH_SAFE = "/:@!$&'()*+,;=~"
+
+
+def this_path() -> str:
+    """This request's path as the browser has it: under the script root, escaped."""
+    return quote(request.script_root + request.path, safe=_PATH_SAFE)
+
+
 def this_page() -> str:
-    """This request's address as the browser has it (under the script root), with its query."""
-    return request.script_root + request.full_path.rstrip("?")
+    """This request's address as the browser has it: `this_path()` and its query."""
+    query = request.query_string.decode("latin-1")
+    return f"{this_path()}?{query}" if query else this_path()
 
 
 def local_target(raw: str | None, under: str, fallback: str) -> str:
